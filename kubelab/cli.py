@@ -1,0 +1,149 @@
+"""The `kubelab` command.
+
+`kubelab demo` runs a short, deterministic tour of the embedded local cluster and prints what
+it did: the course's broken manifests turned into kubectl-style errors with hints, objects
+stored with Kubernetes' defaults and resourceVersions, a watch, events and the component
+trace, and a snapshot/restore. Later subcommands (`up`, `lab`) start the API server and the
+lessons.
+
+Read by: the console script entry point. Reads: kubelab (public API only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from kubelab import ApiError, Cluster
+
+BROKEN_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: helloworld
+spec:
+  selector:
+  matchLabels:
+    app: helloworld
+  replicas: 1
+  template:
+  metadata:
+    labels:
+    app: helloworld
+  spec:
+    containers:
+    - name: helloworld
+      image: karthequian/helloworld:latest
+"""
+
+FIXED_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: helloworld
+spec:
+  selector:
+    matchLabels:
+      app: helloworld
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        app: helloworld
+    spec:
+      containers:
+      - name: helloworld
+        image: karthequian/helloworld:latest
+        ports:
+        - containerPort: 80
+"""
+
+OLD_CRONJOB = """\
+apiVersion: batch/v1beta1
+kind: CronJob
+metadata:
+  name: hello
+spec:
+  schedule: "*/1 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: hello
+            image: busybox
+            args: [/bin/sh, -c, date; echo "Hello, World!"]
+          restartPolicy: OnFailure
+"""
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _error(err: ApiError) -> None:
+    _say(textwrap.indent(f"Error from server ({err.reason}): {err.message}", "    "))
+
+
+def demo(seed: int) -> int:
+    cluster = Cluster(clock="stepped", seed=seed)
+    try:
+        _say(f"Started a local cluster (stepped clock, seed {seed}); namespaces: "
+             + ", ".join(ns["metadata"]["name"] for ns in cluster.list("namespaces", None)))
+        _say("\n1. The course's Deployment with its indentation mistake:")
+        try:
+            cluster.apply(BROKEN_DEPLOYMENT)
+        except ApiError as err:
+            _error(err)
+        _say("\n2. The course's CronJob with its removed apiVersion:")
+        try:
+            cluster.apply(OLD_CRONJOB)
+        except ApiError as err:
+            _error(err)
+        watch = cluster.watch("deployments", "default")
+        _say("\n3. The corrected Deployment:")
+        deploy = cluster.apply(FIXED_DEPLOYMENT)[0]
+        strategy = deploy["spec"]["strategy"]
+        _say(f"    deployment.apps/helloworld created (resourceVersion {deploy['metadata']['resourceVersion']}, "
+             f"uid {deploy['metadata']['uid']})")
+        _say(f"    defaulted: strategy {strategy['type']} "
+             f"maxSurge={strategy['rollingUpdate']['maxSurge']} "
+             f"maxUnavailable={strategy['rollingUpdate']['maxUnavailable']}, "
+             f"revisionHistoryLimit={deploy['spec']['revisionHistoryLimit']}, "
+             f"imagePullPolicy={deploy['spec']['template']['spec']['containers'][0]['imagePullPolicy']}")
+        cluster.apply(FIXED_DEPLOYMENT.replace("replicas: 1", "replicas: 3"))
+        again = cluster.apply(FIXED_DEPLOYMENT.replace("replicas: 1", "replicas: 3"))[0]
+        _say(f"    scaled to 3 by re-applying: generation {again['metadata']['generation']}, "
+             f"resourceVersion {again['metadata']['resourceVersion']} (a second identical apply changed nothing)")
+        for event in watch.drain():
+            obj = event["object"]
+            _say(f"    watch: {event['type']:<8} {obj['kind']} {obj['metadata']['name']} "
+                 f"rv={obj['metadata']['resourceVersion']}")
+        watch.stop()
+        snap = cluster.snapshot()
+        cluster.delete("deployment", "helloworld")
+        _say(f"\n4. Deleted it; deployments now: {len(cluster.list('deploy'))}")
+        cluster.restore(snap)
+        _say(f"   Restored the snapshot; deployments now: {len(cluster.list('deploy'))}")
+        _say("\n5. What the components did (the trace):")
+        for record in cluster.trace()[-6:]:
+            _say(f"    {record}")
+    finally:
+        cluster.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kubelab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo_cmd = sub.add_parser("demo", help="a short tour of the embedded local cluster")
+    demo_cmd.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo(args.seed)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+"""The in-process API server: the one door through which every write reaches the store.
+
+Like kube-apiserver's generic registry, `create`/`update`/`delete` decode the object against
+the real schema (strict field validation), default it, run admission, validate it, fill the
+system metadata (uid, creationTimestamp, generation, generateName), keep status and spec
+apart (status subresource), honour finalizers and graceful deletion, and only then write to
+the store. The Python API, the controllers and the HTTP server all call this class, so they
+get the same behaviour and the same errors.
+
+Read by: cluster.core, controllers, server. Reads: api (kinds, validation, defaults,
+selectors), store, cluster.clock, cluster.recorder.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from kubelab.api import defaults, kinds, selectors, validation
+from kubelab.api.errors import ApiError, FieldError, invalid, not_found
+from kubelab.api.kinds import Kind
+from kubelab.api.names import generate_name
+from kubelab.cluster.clock import SimClock, rfc3339
+from kubelab.cluster.recorder import Trace
+from kubelab.store.memory import MemoryStore, Obj, thaw
+
+# Kinds whose metadata.generation tracks changes of their desired state.
+GENERATION_KINDS = {
+    "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "ReplicationController", "Job", "CronJob",
+    "Ingress", "HorizontalPodAutoscaler", "Service", "PersistentVolumeClaim",
+}
+# Top-level fields that are not the object's desired state (changing them keeps the generation).
+_NOT_SPEC = {"apiVersion", "kind", "metadata", "status"}
+# kube-apiserver ignores status on create for kinds with a status subresource.
+PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
+
+Hook = Callable[[Obj, Obj | None], None]
+
+
+def namespace_of(kind: Kind, obj: Obj, namespace: str | None) -> str:
+    """The namespace an object goes into; "" for cluster-scoped kinds."""
+    if not kind.namespaced:
+        return ""
+    meta_ns = obj.get("metadata", {}).get("namespace")
+    if namespace and meta_ns and meta_ns != namespace:
+        raise ApiError(
+            "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    return meta_ns or namespace or "default"
+
+
+class ApiServer:
+    def __init__(self, store: MemoryStore, clock: SimClock, rng: random.Random, trace: Trace) -> None:
+        self.store = store
+        self.clock = clock
+        self.rng = rng
+        self.trace = trace
+        # Per-kind hooks run inside create/update before the write (Service IP allocation, pod status…).
+        self.on_create: dict[str, list[Hook]] = {}
+        self.on_update: dict[str, list[Hook]] = {}
+
+    # ------------------------------------------------------------- helpers
+    def uid(self) -> str:
+        bits = self.rng.getrandbits(128)
+        bits &= ~(0xF000 << 64)
+        bits |= 0x4000 << 64  # version 4
+        bits &= ~(0xC000 << 48)
+        bits |= 0x8000 << 48  # RFC 4122 variant
+        h = f"{bits:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def now(self) -> str:
+        return rfc3339(self.clock.now())
+
+    def get(self, kind: Kind, namespace: str, name: str) -> Obj:
+        obj = self.store.get((kind.group, kind.plural), namespace if kind.namespaced else "", name)
+        if obj is None:
+            raise not_found(kind.group, kind.plural, name)
+        return obj
+
+    def list(
+        self,
+        kind: Kind,
+        namespace: str | None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[Obj], int]:
+        return self.store.list((kind.group, kind.plural), namespace if kind.namespaced else None,
+                               predicate(kind, label_selector, field_selector))
+
+    # --------------------------------------------------------------- create
+    def prepare(self, obj: Obj, namespace: str | None = None, field_validation: str = "Strict") -> tuple[Kind, Obj, list]:
+        """Decode, default and validate a manifest for creation, without writing anything."""
+        if not isinstance(obj, dict):
+            raise ApiError("BadRequest", f"expected an object, got {type(obj).__name__}")
+        kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+        if kind.served_only:
+            raise ApiError("MethodNotAllowed", f"the server does not allow this method on the requested resource "
+                           f"(post {kind.plural})")
+        ns = namespace_of(kind, obj, namespace)
+        obj, warnings = validation.decode(obj, kind, field_validation)
+        obj = thaw(obj)
+        meta = obj.setdefault("metadata", {})
+        if kind.namespaced:
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = generate_name(meta["generateName"], self.rng)
+        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+            meta.pop(key, None)
+        meta["uid"] = self.uid()
+        meta["creationTimestamp"] = self.now()
+        if kind.kind in GENERATION_KINDS:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        if "status" in kind.subresources and kind.kind != "Namespace":
+            obj.pop("status", None)
+        defaults.apply_defaults(obj, kind)
+        if kind.kind == "Pod":
+            defaults.admit_pod(obj, self.rng)
+        validation.validate(obj, kind)
+        return kind, obj, warnings
+
+    def create(
+        self, obj: Obj, namespace: str | None = None, *, field_validation: str = "Strict", dry_run: bool = False
+    ) -> Obj:
+        kind, obj, _ = self.prepare(obj, namespace, field_validation)
+        meta = obj["metadata"]
+        if kind.namespaced:
+            self._check_namespace(meta["namespace"])
+        resource = (kind.group, kind.plural)
+        if self.store.get(resource, meta.get("namespace", ""), meta["name"]) is not None:
+            from kubelab.api.errors import already_exists
+
+            raise already_exists(kind.group, kind.plural, meta["name"])
+        for hook in self.on_create.get(kind.kind, ()):
+            hook(obj, None)
+        if dry_run:
+            return obj
+        stored = self.store.create(resource, obj)
+        self.trace.add("api-server", "stored", stored)
+        return stored
+
+    def _check_namespace(self, namespace: str) -> None:
+        ns = self.store.get(("", "namespaces"), "", namespace)
+        if ns is None:
+            raise not_found("", "namespaces", namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise ApiError(
+                "Forbidden",
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                details={"name": namespace, "kind": "namespaces",
+                         "causes": [{"reason": "NamespaceTerminating",
+                                     "message": f"namespace {namespace} is being terminated",
+                                     "field": "metadata.namespace"}]},
+            )
+
+    # --------------------------------------------------------------- update
+    def update(
+        self,
+        obj: Obj,
+        namespace: str | None = None,
+        *,
+        subresource: str | None = None,
+        field_validation: str = "Strict",
+        dry_run: bool = False,
+    ) -> Obj:
+        """PUT semantics: replace the object (status apart unless `subresource="status"`)."""
+        kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+        ns = namespace_of(kind, obj, namespace)
+        name = obj.get("metadata", {}).get("name")
+        if not name:
+            raise invalid(kind.kind, kind.group, "", [FieldError("Required", "metadata.name", detail="name or "
+                                                                 "generateName is required")])
+        old = self.get(kind, ns, name)
+        obj, _ = validation.decode(obj, kind, field_validation)
+        obj = thaw(obj)
+        meta = obj.setdefault("metadata", {})
+        old_meta = old["metadata"]
+        wanted_rv = meta.get("resourceVersion")
+        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            if key in old_meta:
+                meta[key] = old_meta[key]
+            else:
+                meta.pop(key, None)
+        if kind.namespaced:
+            meta["namespace"] = ns
+        if old_meta.get("deletionTimestamp"):
+            # Finalizers may only be removed once deletion started (apiserver forbids adding new ones).
+            added = set(meta.get("finalizers") or ()) - set(old_meta.get("finalizers") or ())
+            if added:
+                raise invalid(kind.kind, kind.group, name, [FieldError(
+                    "Forbidden", "metadata.finalizers",
+                    detail=f"no new finalizers can be added if the object is being deleted, found new finalizers "
+                           f"{sorted(added)!r}".replace("'", '"'))])
+        if "status" in kind.subresources:
+            if subresource == "status":
+                obj = {**{k: v for k, v in thaw(old).items() if k != "status"}, "status": obj.get("status", {})}
+                obj["metadata"] = {**thaw(old_meta)}
+            else:
+                if "status" in old:
+                    obj["status"] = thaw(old["status"])
+                else:
+                    obj.pop("status", None)
+        defaults.apply_defaults(obj, kind)
+        validation.validate(obj, kind, old=old)
+        if kind.kind in GENERATION_KINDS:
+            generation = old_meta.get("generation", 1)
+            if any(obj.get(k) != old.get(k) for k in set(obj) | set(old) if k not in _NOT_SPEC):
+                generation += 1
+            obj["metadata"]["generation"] = generation
+        for hook in self.on_update.get(kind.kind, ()):
+            hook(obj, old)
+        if dry_run:
+            return obj
+        if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers") \
+                and not self._awaits_kubelet(kind, obj):
+            return self.store.delete((kind.group, kind.plural), ns, name, expect_rv=wanted_rv or None)
+        stored = self.store.update((kind.group, kind.plural), obj, expect_rv=wanted_rv or None)
+        return stored
+
+    def _awaits_kubelet(self, kind: Kind, obj: Obj) -> bool:
+        return kind.kind == "Pod" and bool(obj["metadata"].get("deletionGracePeriodSeconds"))
+
+    # --------------------------------------------------------------- delete
+    def delete(
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        *,
+        propagation: str | None = None,
+        grace_period: int | None = None,
+        expect_rv: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
+        """Delete as kube-apiserver does: finalizers and graceful deletion leave the object in place
+        with `deletionTimestamp` set; otherwise it leaves the store at once."""
+        ns = namespace if kind.namespaced else ""
+        live = self.get(kind, ns, name)
+        if propagation not in (None, "Background", "Foreground", "Orphan"):
+            raise ApiError("BadRequest", f'unsupported propagationPolicy "{propagation}", supported values: '
+                           '"Orphan", "Foreground", "Background"')
+        if kind.kind == "Namespace" and name in PROTECTED_NAMESPACES | {"kube-node-lease"}:
+            raise ApiError("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                           details={"name": name, "kind": "namespaces"})
+        obj = thaw(live)
+        meta = obj["metadata"]
+        finalizers = list(meta.get("finalizers") or ())
+        if propagation == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        grace = self._grace_period(kind, obj, grace_period)
+        if dry_run:
+            return live
+        if kind.kind == "Namespace":
+            if not meta.get("deletionTimestamp"):
+                meta["deletionTimestamp"] = self.now()
+                meta["deletionGracePeriodSeconds"] = 0
+                obj.setdefault("status", {})["phase"] = "Terminating"
+                self.trace.add("api-server", "marked for deletion", obj)
+                return self.store.update(("", "namespaces"), obj)
+            return live
+        if finalizers or grace:
+            if meta.get("deletionTimestamp"):
+                # A second delete may shorten the grace period, never lengthen it.
+                current = meta.get("deletionGracePeriodSeconds") or 0
+                if grace >= current and finalizers == list(meta.get("finalizers") or ()):
+                    return live
+            meta["finalizers"] = finalizers
+            if not finalizers:
+                meta.pop("finalizers")
+            meta["deletionTimestamp"] = rfc3339(self.clock.now() + grace)
+            meta["deletionGracePeriodSeconds"] = grace
+            self.trace.add("api-server", "marked for deletion", obj, f"grace period {grace}s" if grace else "")
+            return self.store.update((kind.group, kind.plural), obj, expect_rv=expect_rv)
+        gone = self.store.delete((kind.group, kind.plural), ns, name, expect_rv=expect_rv)
+        self.trace.add("api-server", "deleted", gone)
+        return gone
+
+    def _grace_period(self, kind: Kind, obj: Obj, requested: int | None) -> int:
+        if kind.kind != "Pod":
+            return 0
+        spec, status = obj.get("spec", {}), obj.get("status", {})
+        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+            return 0  # never started anywhere: nothing to stop
+        if requested is not None:
+            return max(0, requested)
+        return int(spec.get("terminationGracePeriodSeconds", 30))
+
+    def finish_deletion(self, kind: Kind, namespace: str, name: str) -> Obj | None:
+        """Remove an object whose deletion is complete (kubelet confirmed, finalizers gone)."""
+        resource = (kind.group, kind.plural)
+        if self.store.get(resource, namespace, name) is None:
+            return None
+        gone = self.store.delete(resource, namespace, name)
+        self.trace.add("api-server", "deleted", gone)
+        return gone
+
+
+def predicate(kind: Kind, label_selector: str | None, field_selector: str | None) -> Callable[[Obj], bool] | None:
+    """One function testing both selectors (None when neither filters anything)."""
+    labels = selectors.LabelSelector.parse(label_selector) if label_selector else None
+    fields = selectors.FieldSelector.parse(field_selector, kind) if field_selector else None
+    if labels is not None and labels.empty:
+        labels = None
+    if labels is None and fields is None:
+        return None
+    if fields is None:
+        assert labels is not None
+        return lambda o: labels.matches(o["metadata"].get("labels"))
+    if labels is None:
+        return fields.matches
+    return lambda o: labels.matches(o["metadata"].get("labels")) and fields.matches(o)
+
+
+def kind_of(obj: Obj) -> Kind:
+    return kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+
+
+def any_kind(name: str | Kind) -> Kind:
+    return name if isinstance(name, Kind) else kinds.resolve(name)
+
+
+__all__ = ["ApiServer", "namespace_of", "predicate", "kind_of", "any_kind", "Any"]

@@ -1,0 +1,120 @@
+"""The simulated clock: a discrete-event scheduler that owns every delay in the local cluster.
+
+Two modes (DESIGN decision 4):
+- `stepped`: time moves only when asked (`advance`, `settle`, or a waiting client fast-forwarding);
+  it starts at a fixed instant so the same seed gives byte-identical timestamps.
+- `realtime`: simulated time follows the wall clock × `speed`, from the wall time at start; a
+  background thread (owned by the Cluster) sleeps until the next timer — no polling.
+
+Timers are `background` when they only keep things alive (heartbeats, steady probes, cron
+schedules): `settle()` does not move time just to reach them.
+
+Read by: cluster.core (pumps due timers), kubelets, controllers (call_later). Reads: nothing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+STEPPED_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: where every stepped cluster starts
+
+
+@dataclass(order=True)
+class Timer:
+    when: float
+    seq: int
+    fn: Callable[[], None] = field(compare=False)
+    background: bool = field(default=False, compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class SimClock:
+    def __init__(self, mode: str = "stepped", *, speed: float = 1.0, start: float | None = None) -> None:
+        if mode not in ("stepped", "realtime"):
+            raise ValueError(f'clock must be "stepped" or "realtime", not {mode!r}')
+        self.mode = mode
+        self.speed = speed
+        self._sim_start = start if start is not None else (STEPPED_EPOCH if mode == "stepped" else time.time())
+        self._wall_start = time.monotonic()
+        self._now = self._sim_start  # stepped mode's current time
+        self._offset = 0.0  # realtime: extra simulated seconds from advance()
+        self._heap: list[Timer] = []
+        self._seq = itertools.count()
+        self.changed = threading.Condition()  # notified when a timer is added (wakes the realtime thread)
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> float:
+        if self.mode == "stepped":
+            return self._now
+        return self._sim_start + (time.monotonic() - self._wall_start) * self.speed + self._offset
+
+    def move_to(self, when: float) -> None:
+        """Set simulated now (never backwards)."""
+        if self.mode == "stepped":
+            self._now = max(self._now, when)
+        else:
+            self._offset += max(0.0, when - self.now())
+
+    # ---------------------------------------------------------------- timers
+    def call_at(self, when: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
+        timer = Timer(when, next(self._seq), fn, background)
+        heapq.heappush(self._heap, timer)
+        with self.changed:
+            self.changed.notify_all()
+        return timer
+
+    def call_later(self, delay: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
+        return self.call_at(self.now() + max(0.0, delay), fn, background=background)
+
+    def pop_due(self, until: float | None = None) -> Timer | None:
+        """The earliest timer due at or before `until` (default: now), removed from the queue."""
+        limit = self.now() if until is None else until
+        while self._heap:
+            head = self._heap[0]
+            if head.cancelled:
+                heapq.heappop(self._heap)
+                continue
+            if head.when <= limit:
+                return heapq.heappop(self._heap)
+            return None
+        return None
+
+    def next_due(self, *, include_background: bool = True) -> float | None:
+        best = None
+        for t in self._heap:
+            if t.cancelled or (t.background and not include_background):
+                continue
+            if best is None or t.when < best:
+                best = t.when
+        return best
+
+    def first_due(self) -> float | None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0].when if self._heap else None
+
+    def pending(self) -> int:
+        return sum(1 for t in self._heap if not t.cancelled)
+
+
+def rfc3339(t: float) -> str:
+    """`2026-01-01T00:00:00Z`: the second-precision timestamps Kubernetes objects carry."""
+    return datetime.fromtimestamp(int(t), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_micro(t: float) -> str:
+    """`2026-01-01T00:00:00.000000Z`: MicroTime, as Leases and events.k8s.io use."""
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

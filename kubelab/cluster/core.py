@@ -1,0 +1,430 @@
+"""`kubelab.Cluster`: the local Kubernetes control plane and its Python API.
+
+A Cluster owns the store, the simulated clock, the seeded generator, the in-process API
+server, the event recorder and trace, and the components (controllers, scheduler, kubelets)
+that later modules register. Its `pump()` runs everything that is due: timers at or before
+simulated now, then every controller's work queue, until nothing is left — so a write's
+immediate consequences (a ReplicaSet creating its pods) are visible to the next read, while
+anything with a delay waits for time to move (`advance`, `settle`, or the realtime thread).
+
+Read by: kubelab (public API), server, magics, widgets. Reads: api, store, cluster.*.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kubelab.api import kinds, manifests, patch
+from kubelab.api.errors import ApiError
+from kubelab.api.kinds import Kind
+from kubelab.cluster.apiserver import ApiServer, any_kind, kind_of, namespace_of
+from kubelab.cluster.clock import SimClock
+from kubelab.cluster.controllers.base import Controller
+from kubelab.cluster.recorder import EventRecorder, Trace
+from kubelab.store.memory import MemoryStore, Obj, thaw
+from kubelab.store.watch import Watch
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+MAX_PUMP_STEPS = 1_000_000
+
+
+class Cluster:
+    """A local Kubernetes cluster in this Python process.
+
+    >>> c = Cluster(clock="stepped", seed=1)
+    >>> c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "1"}})[0]["kind"]
+    'ConfigMap'
+    """
+
+    def __init__(
+        self,
+        nodes: int = 1,
+        seed: int | None = None,
+        clock: str | None = None,
+        state: str | os.PathLike[str] | None = None,
+        *,
+        speed: float = 1.0,
+        profile: str = "kubelab",
+    ) -> None:
+        clock = clock or os.environ.get("KUBELAB_CLOCK") or "realtime"
+        if seed is None and os.environ.get("KUBELAB_SEED"):
+            seed = int(os.environ["KUBELAB_SEED"])
+        self.seed = seed
+        self.rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
+        self.clock = SimClock(clock, speed=speed)
+        self.lock = threading.RLock()
+        if state is not None:
+            from kubelab.store.sqlite import SqliteStore
+
+            self.store: MemoryStore = SqliteStore(Path(state))
+        else:
+            self.store = MemoryStore()
+        self.trace_log = Trace(self.clock.now)
+        self.api = ApiServer(self.store, self.clock, self.rng, self.trace_log)
+        self.recorder = EventRecorder(self.clock.now, self._write_event)
+        self.profile = profile
+        self.controllers: list[Controller] = []
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._bootstrap()
+        self._install_components(nodes)
+        self.pump()
+        if self.clock.mode == "realtime":
+            self._thread = threading.Thread(target=self._follow_wall_clock, name="kubelab-clock", daemon=True)
+            self._thread.start()
+
+    # --------------------------------------------------------- set-up
+    def _bootstrap(self) -> None:
+        for ns in SYSTEM_NAMESPACES:
+            if self.store.get(("", "namespaces"), "", ns) is None:
+                self.api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+
+    def _install_components(self, nodes: int) -> None:
+        """Register controllers and node components; later layers extend this list."""
+        from kubelab.cluster import components
+
+        components.install(self, nodes)
+
+    def add_controller(self, controller: Controller) -> None:
+        self.controllers.append(controller)
+        for resource in controller.watched():
+            self.store.subscribe(resource, controller.handle)
+        # Like an informer's initial list: reconcile what is already stored.
+        objs, _ = self.store.list(controller.primary)
+        for obj in objs:
+            controller.queue.add((obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
+
+    # ----------------------------------------------------------- pump
+    def pump(self) -> None:
+        """Run all work due at the current simulated time: timers, then controller queues, repeatedly."""
+        with self.lock:
+            for _ in range(MAX_PUMP_STEPS):
+                timer = self.clock.pop_due()
+                if timer is not None:
+                    self._run(timer.fn, "timer")
+                    continue
+                busy = False
+                for controller in self.controllers:
+                    while controller.queue:
+                        busy = True
+                        key = controller.queue.pop()
+                        self._reconcile(controller, key)
+                if not busy:
+                    return
+            raise RuntimeError("kubelab: components did not settle (a reconcile loop keeps requeueing)")
+
+    def _reconcile(self, controller: Controller, key: Any) -> None:
+        try:
+            again = controller.reconcile(key)
+        except ApiError as err:
+            if err.reason in ("Conflict", "NotFound", "AlreadyExists"):
+                controller.queue.add(key)  # a stale read: try again with fresh state, like a real requeue
+                controller.failures[key] = controller.failures.get(key, 0) + 1
+                if controller.failures[key] > 50:
+                    controller.failures.pop(key)
+                    self._retry_later(controller, key, err)
+                return
+            self._retry_later(controller, key, err)
+            return
+        except Exception as err:  # a controller bug must not stop the cluster
+            self._retry_later(controller, key, err)
+            return
+        controller.failures.pop(key, None)
+        if again is not None:
+            controller.requeue_after(key, again)
+
+    def _retry_later(self, controller: Controller, key: Any, err: Exception) -> None:
+        n = controller.failures.get(key, 0) + 1
+        controller.failures[key] = n
+        delay = min(0.005 * 2 ** n, 1000.0)
+        self.trace_log.add(controller.name, "reconcile failed", f"{key[0]}/{key[1]}" if key[0] else key[1], str(err))
+        controller.requeue_after(key, delay)
+
+    def _run(self, fn: Any, what: str) -> None:
+        try:
+            fn()
+        except Exception as err:  # a component bug is logged in the trace, the clock goes on
+            self.trace_log.add("kubelab", f"{what} failed", repr(fn), repr(err))
+
+    def _follow_wall_clock(self) -> None:
+        while not self._closed:
+            with self.clock.changed:
+                due = self.clock.first_due()
+                wait = None if due is None else max(0.0, (due - self.clock.now()) / self.clock.speed)
+                if wait is None or wait > 0:
+                    self.clock.changed.wait(timeout=wait if wait is not None else None)
+            if not self._closed:
+                self.pump()
+
+    # ------------------------------------------------------ time API
+    @property
+    def now(self) -> float:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward by `seconds`, running everything that falls due on the way."""
+        with self.lock:
+            self.pump()
+            target = self.clock.now() + seconds
+            while True:
+                due = self.clock.first_due()
+                if due is None or due > target:
+                    break
+                self.clock.move_to(due)
+                self.pump()
+            self.clock.move_to(target)
+            self.pump()
+
+    def settle(self, timeout: float = 600.0) -> float:
+        """Advance to each next pending non-background timer until none is left (or `timeout` simulated
+        seconds passed). Returns the simulated seconds it moved."""
+        with self.lock:
+            self.pump()
+            start = self.clock.now()
+            while True:
+                due = self.clock.next_due(include_background=False)
+                if due is None or due - start > timeout:
+                    break
+                self._advance_to(due)
+            return self.clock.now() - start
+
+    def _advance_to(self, due: float) -> None:
+        """Run every timer up to `due` in order (background ones on the way too), then `due` itself."""
+        while True:
+            first = self.clock.first_due()
+            if first is None or first > due:
+                break
+            self.clock.move_to(first)
+            self.pump()
+        self.clock.move_to(due)
+        self.pump()
+
+    def step_watch(self) -> bool:
+        """For a waiting client in stepped mode: jump to the next timer that makes progress (background
+        timers such as heartbeats never drag time forward on their own). False when none is pending."""
+        if self.clock.mode != "stepped":
+            return False
+        with self.lock:
+            due = self.clock.next_due(include_background=False)
+            if due is None:
+                return False
+            self._advance_to(due)
+            return True
+
+    # ------------------------------------------------------- objects
+    def apply(self, source: Any, namespace: str | None = None) -> list[Obj]:
+        """Create or update every object in `source` (YAML/JSON text, dict, list or path), like
+        `kubectl apply`. All documents are checked first; if one is invalid nothing is written."""
+        documents = manifests.load(source)
+        with self.lock:
+            self.pump()
+            for doc in documents:  # fail before writing anything
+                self.api.prepare(_with_last_applied(doc), namespace)
+            return [self._apply_one(doc, namespace) for doc in documents]
+
+    def _apply_one(self, doc: Obj, namespace: str | None) -> Obj:
+        kind = kind_of(doc)
+        ns = namespace_of(kind, doc, namespace)
+        name = doc.get("metadata", {}).get("name")
+        modified = _with_last_applied(doc)
+        live = self.store.get((kind.group, kind.plural), ns, name) if name else None
+        if live is None:
+            stored = self.api.create(modified, namespace)
+        else:
+            original_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
+            original = json.loads(original_text) if original_text else None
+            diff = patch.create_three_way_patch(original, modified, thaw(live), kind)
+            if not diff:
+                stored = live
+            else:
+                merged = patch.strategic_merge_patch(thaw(live), diff, kind)
+                merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+                stored = self.api.update(merged, ns)
+        self.pump()
+        return thaw(stored)
+
+    def create(self, obj: Obj, namespace: str | None = None) -> Obj:
+        with self.lock:
+            self.pump()
+            stored = self.api.create(manifests.load(obj)[0], namespace)
+            self.pump()
+            return thaw(stored)
+
+    def update(self, obj: Obj, namespace: str | None = None) -> Obj:
+        with self.lock:
+            self.pump()
+            stored = self.api.update(obj, namespace)
+            self.pump()
+            return thaw(stored)
+
+    def get(self, kind: str | Kind, name: str, namespace: str | None = "default") -> Obj:
+        with self.lock:
+            self.pump()
+            k = any_kind(kind)
+            return thaw(self.api.get(k, namespace or "default", name))
+
+    def list(
+        self,
+        kind: str | Kind,
+        namespace: str | None = "default",
+        selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[Obj]:
+        with self.lock:
+            self.pump()
+            items, _ = self.api.list(any_kind(kind), namespace, selector, field_selector)
+            return [thaw(o) for o in items]
+
+    def delete(
+        self,
+        kind: str | Kind,
+        name: str,
+        namespace: str | None = "default",
+        propagation: str = "Background",
+        grace_period: int | None = None,
+    ) -> Obj:
+        with self.lock:
+            self.pump()
+            gone = self.api.delete(any_kind(kind), namespace or "default", name, propagation=propagation,
+                                   grace_period=grace_period)
+            self.pump()
+            return thaw(gone)
+
+    def watch(
+        self,
+        kind: str | Kind,
+        namespace: str | None = None,
+        resource_version: str | int | None = None,
+        selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> ClusterWatch:
+        """Events as `{"type": ..., "object": ...}` dicts. Without `resource_version`, current objects
+        arrive first as ADDED (like a watch with no resourceVersion); with one, only later changes."""
+        from kubelab.cluster.apiserver import predicate
+
+        k = any_kind(kind)
+        with self.lock:
+            self.pump()
+            since = int(resource_version) if resource_version not in (None, "") else None
+            w = self.store.watch((k.group, k.plural), namespace if k.namespaced else None, since=since,
+                                 predicate=predicate(k, selector, field_selector), initial=since is None)
+        if self.clock.mode == "stepped":
+            w.idle_hook = self.step_watch
+        return ClusterWatch(w)
+
+    def events(self, namespace: str | None = None) -> list[Obj]:
+        """core/v1 Events, oldest first (by lastTimestamp, then name)."""
+        items = self.list("events", namespace)
+        return sorted(items, key=lambda e: (e.get("lastTimestamp") or "", e["metadata"]["name"]))
+
+    def record_event(self, obj: Obj, type: str, reason: str, message: str, component: str, **kw: Any) -> Obj:
+        return self.recorder.record(obj, type, reason, message, component, **kw)
+
+    def _write_event(self, event: Obj, existing: Obj | None) -> Obj:
+        if existing is not None:
+            live = self.store.get(("", "events"), existing["metadata"]["namespace"], existing["metadata"]["name"])
+            if live is not None:
+                event["metadata"] = dict(live["metadata"])
+                return self.api.update(event)
+            event = dict(event)
+            event["metadata"] = {"name": existing["metadata"]["name"], "namespace": existing["metadata"]["namespace"]}
+        try:
+            return self.api.create(event)
+        except ApiError:
+            return event  # the namespace is going away: the event has nowhere to live
+
+    def trace(self, since: int | None = None) -> list:
+        return self.trace_log.since(since)
+
+    # ------------------------------------------------ snapshot/restore
+    def snapshot(self) -> ClusterSnapshot:
+        with self.lock:
+            self.pump()
+            return ClusterSnapshot(self.store.snapshot(), self.trace_log.last_seq)
+
+    def restore(self, snapshot: ClusterSnapshot) -> None:
+        """Bring every object back to the snapshot (time keeps moving forward)."""
+        with self.lock:
+            self.store.restore(snapshot.objects)
+            self.recorder.forget()
+            self.pump()
+
+    def close(self) -> None:
+        self._closed = True
+        with self.clock.changed:
+            self.clock.changed.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        for closer in getattr(self, "_closers", ()):
+            closer()
+        self.store.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<kubelab.Cluster {self.clock.mode} seed={self.seed} revision={self.store.revision}>"
+
+
+class ClusterSnapshot:
+    def __init__(self, objects: dict, trace_seq: int) -> None:
+        self.objects = objects
+        self.trace_seq = trace_seq
+
+    def __repr__(self) -> str:
+        count = sum(len(o) for spaces in self.objects.values() for o in spaces.values())
+        return f"<ClusterSnapshot {count} objects>"
+
+
+class ClusterWatch:
+    """Iterate `{"type", "object"}` events; `next(timeout)` returns None when nothing came."""
+
+    def __init__(self, watch: Watch) -> None:
+        self._watch = watch
+
+    def next(self, timeout: float | None = None) -> dict[str, Any] | None:
+        event = self._watch.next(timeout)
+        return None if event is None else {"type": event.type, "object": thaw(event.object)}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            event = self.next(timeout=None)
+            if event is None:
+                return
+            yield event
+
+    def drain(self) -> list[dict[str, Any]]:
+        return [{"type": e.type, "object": thaw(e.object)} for e in self._watch.drain()]
+
+    def stop(self) -> None:
+        self._watch.stop()
+
+    def __enter__(self) -> ClusterWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _with_last_applied(doc: Obj) -> Obj:
+    """The manifest as kubectl sends it on apply: with its own JSON in the last-applied annotation."""
+    clean = thaw(doc)
+    annotations = (clean.get("metadata") or {}).get("annotations") or {}
+    annotations.pop(LAST_APPLIED, None)
+    text = json.dumps(clean, separators=(",", ":"), sort_keys=True) + "\n"
+    meta = clean.setdefault("metadata", {})
+    meta["annotations"] = {**annotations, LAST_APPLIED: text}
+    return clean
+
+
+__all__ = ["Cluster", "ClusterSnapshot", "ClusterWatch", "kinds"]

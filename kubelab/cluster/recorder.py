@@ -1,0 +1,147 @@
+"""What happened, for people: core/v1 Events and the component trace.
+
+`EventRecorder.record(obj, type, reason, message, component)` writes core/v1 Events the way
+client-go's recorder does: named `<object>.<hex nanoseconds>`, with `involvedObject`,
+`source.component`, `first/lastTimestamp`, and repeats of the same event within ten minutes
+aggregated into one Event whose `count` grows (what `kubectl describe` shows as `x3 over 2m`).
+
+`Trace` is kubelab's own record of every component's actions — `(time, component, action,
+object, detail)` — bounded, queryable by sequence number; the sequence widget draws it so the
+course's numbered sequences come from a real run.
+
+Read by: cluster.core and every component. Reads: cluster.clock (timestamps).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubelab.cluster.clock import rfc3339
+
+AGGREGATE_WINDOW = 600.0  # seconds: client-go's EventCorrelator keeps similar events for 10 minutes
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    seq: int
+    time: float
+    component: str
+    action: str
+    object: str  # "Pod default/db"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.component}: {self.action} {self.object}" + (f" ({self.detail})" if self.detail else "")
+
+
+class Trace:
+    def __init__(self, now: Callable[[], float], limit: int = 10_000) -> None:
+        self._now = now
+        self._records: deque[TraceRecord] = deque(maxlen=limit)
+        self._seq = 0
+
+    def add(self, component: str, action: str, obj: str | dict[str, Any], detail: str = "") -> TraceRecord:
+        self._seq += 1
+        record = TraceRecord(self._seq, self._now(), component, action, describe(obj), detail)
+        self._records.append(record)
+        return record
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def since(self, seq: int | None = None) -> list[TraceRecord]:
+        if seq is None:
+            return list(self._records)
+        return [r for r in self._records if r.seq > seq]
+
+    def restore_point(self) -> int:
+        return self._seq
+
+
+def describe(obj: str | dict[str, Any]) -> str:
+    if isinstance(obj, str):
+        return obj
+    meta = obj.get("metadata", {})
+    ns = meta.get("namespace")
+    name = f"{ns}/{meta.get('name')}" if ns else str(meta.get("name"))
+    return f"{obj.get('kind', '?')} {name}"
+
+
+def object_reference(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    ref = {"kind": obj.get("kind"), "apiVersion": obj.get("apiVersion"), "name": meta["name"]}
+    if meta.get("namespace"):
+        ref["namespace"] = meta["namespace"]
+    if meta.get("uid"):
+        ref["uid"] = meta["uid"]
+    if meta.get("resourceVersion"):
+        ref["resourceVersion"] = meta["resourceVersion"]
+    return ref
+
+
+class EventRecorder:
+    """Writes and aggregates core/v1 Events through `write(event_dict, existing_or_None)`."""
+
+    def __init__(self, now: Callable[[], float], write: Callable[[dict[str, Any], dict[str, Any] | None], dict]) -> None:
+        self._now = now
+        self._write = write
+        self._recent: dict[tuple, tuple[float, dict[str, Any]]] = {}
+        self._names: set[str] = set()
+
+    def record(
+        self,
+        obj: dict[str, Any],
+        type: str,
+        reason: str,
+        message: str,
+        component: str,
+        *,
+        host: str | None = None,
+        field_path: str | None = None,
+    ) -> dict[str, Any]:
+        now = self._now()
+        ref = object_reference(obj)
+        if field_path:
+            ref["fieldPath"] = field_path
+        namespace = ref.get("namespace") or "default"
+        key = (ref.get("uid"), ref["name"], namespace, type, reason, message, component, host, field_path)
+        previous = self._recent.get(key)
+        if previous is not None and now - previous[0] <= AGGREGATE_WINDOW:
+            event = dict(previous[1])
+            event["count"] = event.get("count", 1) + 1
+            event["lastTimestamp"] = rfc3339(now)
+            stored = self._write(event, previous[1])
+        else:
+            name = f"{ref['name']}.{int(now * 1e9):x}"
+            while name in self._names:  # two events of one object in the same nanosecond
+                name = f"{ref['name']}.{int(now * 1e9) + len(self._names):x}"
+            self._names.add(name)
+            source = {"component": component}
+            if host:
+                source["host"] = host
+            event = {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": name, "namespace": namespace},
+                "involvedObject": ref,
+                "reason": reason,
+                "message": message,
+                "source": source,
+                "firstTimestamp": rfc3339(now),
+                "lastTimestamp": rfc3339(now),
+                "count": 1,
+                "type": type,
+                "eventTime": None,
+                "reportingComponent": component,
+                "reportingInstance": host or "",
+            }
+            stored = self._write(event, None)
+        self._recent[key] = (now, stored)
+        return stored
+
+    def forget(self) -> None:
+        self._recent.clear()

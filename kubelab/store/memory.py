@@ -1,0 +1,255 @@
+"""The revisioned object store, like etcd/kine: one global revision, watches, snapshots.
+
+Every write bumps the store's revision and stamps it on the object as
+`metadata.resourceVersion`; updates and deletes may demand the revision they last saw
+(409 Conflict when stale). Stored objects are immutable: the store keeps its own compact
+copy (strings interned, which keeps a pod at ~2× its JSON size) and hands out references
+that callers must not mutate — `kubelab.cluster` copies at the public boundary. A bounded
+event log lets watches resume from any retained revision; older ones get 410 Gone.
+
+Read by: store.sqlite (persists the same events), cluster.apiserver, controllers (through
+it). Reads: api.errors, store.watch.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kubelab.api import errors
+from kubelab.store.watch import Event, Watch
+
+Obj = dict[str, Any]
+Resource = tuple[str, str]  # (group, plural)
+Listener = Callable[[Event], None]
+
+_intern = sys.intern
+
+
+def freeze(value: Any) -> Any:
+    """A private deep copy with interned keys and short strings (objects share their vocabulary)."""
+    if isinstance(value, dict):
+        return {_intern(k): freeze(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [freeze(v) for v in value]
+    if isinstance(value, str) and len(value) <= 64:
+        return _intern(value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A mutable deep copy of a stored object (cheaper than copy.deepcopy: JSON data only)."""
+    if isinstance(value, dict):
+        return {k: thaw(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [thaw(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
+
+
+class MemoryStore:
+    """Objects keyed by (group, plural) → namespace → name; one revision counter for all."""
+
+    def __init__(self, *, history: int = 100_000) -> None:
+        self.lock = threading.RLock()
+        self._objects: dict[Resource, dict[str, dict[str, Obj]]] = {}
+        self._revision = 1
+        self._log: deque[Event] = deque(maxlen=history)
+        self._compacted = 1  # watches may start from revisions > this
+        self._watches: dict[Resource, list[Watch]] = {}
+        self._listeners: dict[Resource, list[Listener]] = {}
+        self._any_listeners: list[Listener] = []
+
+    # ----------------------------------------------------------------- reads
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    def get(self, resource: Resource, namespace: str, name: str) -> Obj | None:
+        return self._objects.get(resource, {}).get(namespace, {}).get(name)
+
+    def list(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        predicate: Callable[[Obj], bool] | None = None,
+    ) -> tuple[list[Obj], int]:
+        """Objects sorted by (namespace, name) as etcd's key order gives them, and the revision."""
+        with self.lock:
+            by_ns = self._objects.get(resource, {})
+            if namespace is not None:
+                spaces: Iterable[tuple[str, dict[str, Obj]]] = [(namespace, by_ns.get(namespace, {}))]
+            else:
+                spaces = sorted(by_ns.items())
+            items: list[Obj] = []
+            for _, objs in spaces:
+                names = sorted(objs)
+                if predicate is None:
+                    items.extend(objs[n] for n in names)
+                else:
+                    items.extend(o for o in (objs[n] for n in names) if predicate(o))
+            return items, self._revision
+
+    def count(self, resource: Resource) -> int:
+        return sum(len(v) for v in self._objects.get(resource, {}).values())
+
+    def resources(self) -> list[Resource]:
+        return [r for r, spaces in self._objects.items() if any(spaces.values())]
+
+    # ---------------------------------------------------------------- writes
+    def create(self, resource: Resource, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        with self.lock:
+            space = self._objects.setdefault(resource, {}).setdefault(namespace, {})
+            if name in space:
+                raise errors.already_exists(resource[0], resource[1], name)
+            stored = self._stamp(obj)
+            space[name] = stored
+            self._emit(Event("ADDED", resource, stored, None, self._revision))
+            return stored
+
+    def update(self, resource: Resource, obj: Obj, *, expect_rv: str | None = None) -> Obj:
+        """Replace an object. `expect_rv` (or the object's own resourceVersion, if set) must be current."""
+        meta = obj["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        with self.lock:
+            space = self._objects.get(resource, {}).get(namespace, {})
+            old = space.get(name)
+            if old is None:
+                raise errors.not_found(resource[0], resource[1], name)
+            wanted = expect_rv if expect_rv is not None else meta.get("resourceVersion")
+            if wanted and wanted != old["metadata"]["resourceVersion"]:
+                raise errors.conflict(resource[0], resource[1], name)
+            stored = self._stamp(obj)
+            space[name] = stored
+            self._emit(Event("MODIFIED", resource, stored, old, self._revision))
+            return stored
+
+    def delete(self, resource: Resource, namespace: str, name: str, *, expect_rv: str | None = None) -> Obj:
+        with self.lock:
+            space = self._objects.get(resource, {}).get(namespace, {})
+            old = space.get(name)
+            if old is None:
+                raise errors.not_found(resource[0], resource[1], name)
+            if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
+                raise errors.conflict(resource[0], resource[1], name)
+            del space[name]
+            self._revision += 1
+            # The DELETED event carries the last state at the deletion's revision, as etcd watches do.
+            tomb = dict(old)
+            tomb["metadata"] = dict(old["metadata"], resourceVersion=str(self._revision))
+            self._emit(Event("DELETED", resource, tomb, old, self._revision))
+            return tomb
+
+    def _stamp(self, obj: Obj) -> Obj:
+        self._revision += 1
+        stored = freeze(obj)
+        stored["metadata"]["resourceVersion"] = str(self._revision)
+        return stored
+
+    # ----------------------------------------------------------------- watch
+    def watch(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        *,
+        since: int | None = None,
+        predicate: Callable[[Obj], bool] | None = None,
+        initial: bool = False,
+    ) -> Watch:
+        """Events after revision `since` (None: from now). `initial` sends ADDED for current objects first
+        (what a watch without resourceVersion, or with sendInitialEvents, gives)."""
+        with self.lock:
+            if since is not None and since < self._compacted and since != 0:
+                raise errors.ApiError(
+                    "Expired", f"too old resource version: {since} ({self._compacted})", code=410
+                )
+            w = Watch(resource, namespace, predicate, self._forget)
+            if initial or since == 0:
+                objs, _ = self.list(resource, namespace, predicate)
+                for o in objs:
+                    w.push(Event("ADDED", resource, o, None, int(o["metadata"]["resourceVersion"])))
+            elif since is not None:
+                for ev in self._log:
+                    if ev.revision > since and ev.resource == resource:
+                        w.offer(ev)
+            self._watches.setdefault(resource, []).append(w)
+            return w
+
+    def _forget(self, w: Watch) -> None:
+        with self.lock:
+            ws = self._watches.get(w.resource, [])
+            if w in ws:
+                ws.remove(w)
+
+    def subscribe(self, resource: Resource | None, listener: Listener) -> None:
+        """Call `listener(event)` synchronously after every write to `resource` (None: all resources).
+        Listeners only enqueue work (informer handlers); they must not write to the store."""
+        with self.lock:
+            if resource is None:
+                self._any_listeners.append(listener)
+            else:
+                self._listeners.setdefault(resource, []).append(listener)
+
+    def _emit(self, event: Event) -> None:
+        self._log.append(event)
+        if len(self._log) == self._log.maxlen:
+            self._compacted = self._log[0].revision
+        for w in self._watches.get(event.resource, ()):
+            w.offer(event)
+        for listener in self._listeners.get(event.resource, ()):
+            listener(event)
+        for listener in self._any_listeners:
+            listener(event)
+
+    def compact(self, revision: int) -> None:
+        """Forget history up to `revision`: later watches from older revisions get 410 Gone."""
+        with self.lock:
+            while self._log and self._log[0].revision <= revision:
+                self._log.popleft()
+            self._compacted = max(self._compacted, revision + 1)
+
+    # ------------------------------------------------------ snapshot/restore
+    def snapshot(self) -> dict[Resource, dict[str, dict[str, Obj]]]:
+        """A consistent copy of every object (cheap: stored objects are immutable and shared)."""
+        with self.lock:
+            return {r: {ns: dict(objs) for ns, objs in spaces.items()} for r, spaces in self._objects.items()}
+
+    def restore(self, snapshot: dict[Resource, dict[str, dict[str, Obj]]]) -> None:
+        """Bring the store back to `snapshot`. Time moves forward: every difference becomes a new
+        write (DELETED, ADDED or MODIFIED at a fresh revision), so watchers and controllers follow."""
+        with self.lock:
+            for resource in list(self._objects):
+                target = snapshot.get(resource, {})
+                for ns, objs in list(self._objects[resource].items()):
+                    for name in list(objs):
+                        if name not in target.get(ns, {}):
+                            self.delete(resource, ns, name)
+            for resource, spaces in snapshot.items():
+                for ns, objs in spaces.items():
+                    current = self._objects.setdefault(resource, {}).setdefault(ns, {})
+                    for name, obj in objs.items():
+                        live = current.get(name)
+                        if live is obj:
+                            continue
+                        if live is None:
+                            self._restore_one(resource, current, name, obj, None)
+                        else:
+                            self._restore_one(resource, current, name, obj, live)
+
+    def _restore_one(self, resource: Resource, space: dict[str, Obj], name: str, obj: Obj, live: Obj | None) -> None:
+        self._revision += 1
+        stored = dict(obj)
+        stored["metadata"] = dict(obj["metadata"], resourceVersion=str(self._revision))
+        space[name] = stored
+        self._emit(Event("ADDED" if live is None else "MODIFIED", resource, stored, live, self._revision))
+
+    def close(self) -> None:
+        with self.lock:
+            for ws in self._watches.values():
+                for w in list(ws):
+                    w.stop()
+            self._watches.clear()
