@@ -64,6 +64,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # Go omits an empty StatusReason
+            del status["reason"]
         if self.details:
             status["details"] = self.details
         return status

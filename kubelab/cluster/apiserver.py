@@ -23,7 +23,7 @@ from kubelab.api.kinds import Kind
 from kubelab.api.names import generate_name
 from kubelab.cluster.clock import SimClock, rfc3339
 from kubelab.cluster.recorder import Trace
-from kubelab.store.memory import MemoryStore, Obj, thaw
+from kubelab.store.memory import MemoryStore, Obj, freeze, thaw
 
 # Kinds whose metadata.generation tracks changes of their desired state.
 GENERATION_KINDS = {
@@ -34,6 +34,8 @@ GENERATION_KINDS = {
 _NOT_SPEC = {"apiVersion", "kind", "metadata", "status"}
 # kube-apiserver ignores status on create for kinds with a status subresource.
 PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
+# Bookkeeping writes that would drown the component trace (events are the record themselves).
+UNTRACED = {"Event", "Lease"}
 
 Hook = Callable[[Obj, Obj | None], None]
 
@@ -90,7 +92,9 @@ class ApiServer:
                                predicate(kind, label_selector, field_selector))
 
     # --------------------------------------------------------------- create
-    def prepare(self, obj: Obj, namespace: str | None = None, field_validation: str = "Strict") -> tuple[Kind, Obj, list]:
+    def prepare(
+        self, obj: Obj, namespace: str | None = None, field_validation: str = "Strict"
+    ) -> tuple[Kind, Obj, list[str]]:
         """Decode, default and validate a manifest for creation, without writing anything."""
         if not isinstance(obj, dict):
             raise ApiError("BadRequest", f"expected an object, got {type(obj).__name__}")
@@ -100,7 +104,7 @@ class ApiServer:
                            f"(post {kind.plural})")
         ns = namespace_of(kind, obj, namespace)
         obj, warnings = validation.decode(obj, kind, field_validation)
-        obj = thaw(obj)
+        obj = freeze(obj)  # our private copy, in the store's interned form (the store keeps it as is)
         meta = obj.setdefault("metadata", {})
         if kind.namespaced:
             meta["namespace"] = ns
@@ -116,8 +120,8 @@ class ApiServer:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
-        if "status" in kind.subresources and kind.kind != "Namespace":
-            obj.pop("status", None)
+        if "status" in kind.subresources and kind.kind not in ("Namespace", "Node"):
+            obj.pop("status", None)  # Nodes may register with their status, as kubelets do
         defaults.apply_defaults(obj, kind)
         if kind.kind == "Pod":
             defaults.admit_pod(obj, self.rng)
@@ -140,8 +144,9 @@ class ApiServer:
             hook(obj, None)
         if dry_run:
             return obj
-        stored = self.store.create(resource, obj)
-        self.trace.add("api-server", "stored", stored)
+        stored = self.store.create(resource, obj, copy=False)
+        if kind.kind not in UNTRACED:
+            self.trace.add("api-server", "stored", stored)
         return stored
 
     def _check_namespace(self, namespace: str) -> None:
@@ -177,7 +182,7 @@ class ApiServer:
                                                                  "generateName is required")])
         old = self.get(kind, ns, name)
         obj, _ = validation.decode(obj, kind, field_validation)
-        obj = thaw(obj)
+        obj = freeze(obj)
         meta = obj.setdefault("metadata", {})
         old_meta = old["metadata"]
         wanted_rv = meta.get("resourceVersion")
@@ -219,11 +224,34 @@ class ApiServer:
         if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers") \
                 and not self._awaits_kubelet(kind, obj):
             return self.store.delete((kind.group, kind.plural), ns, name, expect_rv=wanted_rv or None)
-        stored = self.store.update((kind.group, kind.plural), obj, expect_rv=wanted_rv or None)
+        stored = self.store.update((kind.group, kind.plural), obj, expect_rv=wanted_rv or None, copy=False)
         return stored
 
     def _awaits_kubelet(self, kind: Kind, obj: Obj) -> bool:
         return kind.kind == "Pod" and bool(obj["metadata"].get("deletionGracePeriodSeconds"))
+
+    # -------------------------------------------------------------- binding
+    def bind(self, namespace: str, name: str, node: str) -> Obj:
+        """The pods/binding subresource (registry/core/pod assignPod): set `spec.nodeName` and
+        `PodScheduled=True` in one write. Pod updates may not change `spec.nodeName`, so this is the
+        only way a pod gets a node; a pod already bound or being deleted is refused."""
+        pod_kind = kinds.resolve("pods")
+        live = self.get(pod_kind, namespace, name)
+        if live["metadata"].get("deletionTimestamp"):
+            raise ApiError("Conflict", f"pod {name} is being deleted, cannot be assigned to a host")
+        current = (live.get("spec") or {}).get("nodeName")
+        if current:
+            raise ApiError("Conflict", f'pod {name} is already assigned to node "{current}"')
+        bound = thaw(live)
+        bound["spec"]["nodeName"] = node
+        status = bound.setdefault("status", {})
+        conditions = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": self.now()})
+        status["conditions"] = conditions
+        stored = self.store.update(("", "pods"), bound, expect_rv=live["metadata"]["resourceVersion"])
+        self.trace.add("api-server", "bound", stored, f"to {node}")
+        return stored
 
     # --------------------------------------------------------------- delete
     def delete(

@@ -12,6 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kubelab.cluster.controllers.namespace import NamespaceController
+from kubelab.cluster.controllers.nodelifecycle import NodeLifecycleController
+from kubelab.cluster.controllers.tainteviction import TaintEvictionController
+from kubelab.cluster.nodes import NodeAgent, plan
+from kubelab.cluster.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from kubelab.cluster.core import Cluster
@@ -19,3 +23,24 @@ if TYPE_CHECKING:
 
 def install(cluster: Cluster, nodes: int) -> None:
     cluster.add_controller(NamespaceController(cluster))
+    cluster.scheduler = Scheduler(cluster)
+    cluster.add_controller(cluster.scheduler)
+    cluster.add_controller(NodeLifecycleController(cluster))
+    cluster.add_controller(TaintEvictionController(cluster))
+    install_nodes(cluster, nodes)
+
+
+def install_nodes(cluster: Cluster, count: int) -> None:
+    """Start a kubelet heartbeat for every stored Node (a cluster reopened from its state file), or
+    register the planned nodes of a new cluster."""
+    cluster.node_agents = {}
+    existing, _ = cluster.store.list(("", "nodes"))
+    if existing:
+        for node in existing:
+            name = node["metadata"]["name"]
+            agent = cluster.node_agents[name] = NodeAgent(cluster, name)
+            agent.start()
+        return
+    for config in plan(count, cluster.profile):
+        agent = cluster.node_agents[config.name] = NodeAgent(cluster, config.name)
+        agent.register(config)

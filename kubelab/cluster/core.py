@@ -26,6 +26,7 @@ from kubelab.api.kinds import Kind
 from kubelab.cluster.apiserver import ApiServer, any_kind, kind_of, namespace_of
 from kubelab.cluster.clock import SimClock
 from kubelab.cluster.controllers.base import Controller
+from kubelab.cluster.nodeops import NodeOperations
 from kubelab.cluster.recorder import EventRecorder, Trace
 from kubelab.store.memory import MemoryStore, Obj, thaw
 from kubelab.store.watch import Watch
@@ -35,7 +36,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_PUMP_STEPS = 1_000_000
 
 
-class Cluster:
+class Cluster(NodeOperations):
     """A local Kubernetes cluster in this Python process.
 
     >>> c = Cluster(clock="stepped", seed=1)
@@ -60,12 +61,7 @@ class Cluster:
         self.rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
         self.clock = SimClock(clock, speed=speed)
         self.lock = threading.RLock()
-        if state is not None:
-            from kubelab.store.sqlite import SqliteStore
-
-            self.store: MemoryStore = SqliteStore(Path(state))
-        else:
-            self.store = MemoryStore()
+        self.store: MemoryStore = self._open_store(state)
         self.trace_log = Trace(self.clock.now)
         self.api = ApiServer(self.store, self.clock, self.rng, self.trace_log)
         self.recorder = EventRecorder(self.clock.now, self._write_event)
@@ -81,6 +77,31 @@ class Cluster:
             self._thread.start()
 
     # --------------------------------------------------------- set-up
+    def _open_store(self, state: str | os.PathLike[str] | None) -> MemoryStore:
+        """Memory by default; with `state`, SQLite that also carries the clock and the generator."""
+        if state is None:
+            return MemoryStore()
+        from kubelab.store.sqlite import SqliteStore
+
+        store = SqliteStore(Path(state))
+        if not store.writable:
+            store.close()
+            raise ApiError("ServiceUnavailable", f"{state} is in use by another kubelab cluster: close it "
+                           "(cluster.close() or restart that kernel) and try again")
+        saved_now = store.meta_get("clock.now")
+        if saved_now is not None and self.clock.mode == "stepped":
+            self.clock.move_to(float(saved_now))
+        saved_rng = store.meta_get("rng.state")
+        if saved_rng is not None:
+            version, internal, gauss = saved_rng
+            self.rng.setstate((version, tuple(internal), gauss))
+        self._closers = [lambda: self._save_state(store)]
+        return store
+
+    def _save_state(self, store: Any) -> None:
+        store.meta_set("clock.now", self.clock.now())
+        store.meta_set("rng.state", self.rng.getstate())
+
     def _bootstrap(self) -> None:
         for ns in SYSTEM_NAMESPACES:
             if self.store.get(("", "namespaces"), "", ns) is None:

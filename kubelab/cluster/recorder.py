@@ -86,7 +86,9 @@ def object_reference(obj: dict[str, Any]) -> dict[str, Any]:
 class EventRecorder:
     """Writes and aggregates core/v1 Events through `write(event_dict, existing_or_None)`."""
 
-    def __init__(self, now: Callable[[], float], write: Callable[[dict[str, Any], dict[str, Any] | None], dict]) -> None:
+    def __init__(
+        self, now: Callable[[], float], write: Callable[[dict[str, Any], dict[str, Any] | None], dict[str, Any]]
+    ) -> None:
         self._now = now
         self._write = write
         self._recent: dict[tuple, tuple[float, dict[str, Any]]] = {}

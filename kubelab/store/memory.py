@@ -13,6 +13,7 @@ it). Reads: api.errors, store.watch.
 
 from __future__ import annotations
 
+import builtins
 import sys
 import threading
 from collections import deque
@@ -31,13 +32,19 @@ _intern = sys.intern
 
 def freeze(value: Any) -> Any:
     """A private deep copy with interned keys and short strings (objects share their vocabulary)."""
-    if isinstance(value, dict):
-        return {_intern(k): freeze(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [freeze(v) for v in value]
-    if isinstance(value, str) and len(value) <= 64:
+    kind = type(value)
+    if kind is dict:
+        return {_intern(k): freeze(v) if type(v) in _NESTED else _intern(v) if type(v) is str and len(v) <= 64 else v
+                for k, v in value.items()}
+    if kind is list:
+        return [freeze(v) if type(v) in _NESTED else _intern(v) if type(v) is str and len(v) <= 64 else v
+                for v in value]
+    if kind is str and len(value) <= 64:
         return _intern(value)
     return value
+
+
+_NESTED = (dict, list)
 
 
 def thaw(value: Any) -> Any:
@@ -75,7 +82,7 @@ class MemoryStore:
         resource: Resource,
         namespace: str | None = None,
         predicate: Callable[[Obj], bool] | None = None,
-    ) -> tuple[list[Obj], int]:
+    ) -> tuple[builtins.list[Obj], int]:
         """Objects sorted by (namespace, name) as etcd's key order gives them, and the revision."""
         with self.lock:
             by_ns = self._objects.get(resource, {})
@@ -83,7 +90,7 @@ class MemoryStore:
                 spaces: Iterable[tuple[str, dict[str, Obj]]] = [(namespace, by_ns.get(namespace, {}))]
             else:
                 spaces = sorted(by_ns.items())
-            items: list[Obj] = []
+            items: builtins.list[Obj] = []
             for _, objs in spaces:
                 names = sorted(objs)
                 if predicate is None:
@@ -95,23 +102,25 @@ class MemoryStore:
     def count(self, resource: Resource) -> int:
         return sum(len(v) for v in self._objects.get(resource, {}).values())
 
-    def resources(self) -> list[Resource]:
+    def resources(self) -> builtins.list[Resource]:
         return [r for r, spaces in self._objects.items() if any(spaces.values())]
 
     # ---------------------------------------------------------------- writes
-    def create(self, resource: Resource, obj: Obj) -> Obj:
+    def create(self, resource: Resource, obj: Obj, *, copy: bool = True) -> Obj:
+        """Store a new object. With `copy=False` the store takes ownership of `obj` (the API server
+        passes objects it built privately); the caller must never touch it again."""
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         with self.lock:
             space = self._objects.setdefault(resource, {}).setdefault(namespace, {})
             if name in space:
                 raise errors.already_exists(resource[0], resource[1], name)
-            stored = self._stamp(obj)
+            stored = self._stamp(obj, copy)
             space[name] = stored
             self._emit(Event("ADDED", resource, stored, None, self._revision))
             return stored
 
-    def update(self, resource: Resource, obj: Obj, *, expect_rv: str | None = None) -> Obj:
+    def update(self, resource: Resource, obj: Obj, *, expect_rv: str | None = None, copy: bool = True) -> Obj:
         """Replace an object. `expect_rv` (or the object's own resourceVersion, if set) must be current."""
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
@@ -123,7 +132,7 @@ class MemoryStore:
             wanted = expect_rv if expect_rv is not None else meta.get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(resource[0], resource[1], name)
-            stored = self._stamp(obj)
+            stored = self._stamp(obj, copy)
             space[name] = stored
             self._emit(Event("MODIFIED", resource, stored, old, self._revision))
             return stored
@@ -144,10 +153,10 @@ class MemoryStore:
             self._emit(Event("DELETED", resource, tomb, old, self._revision))
             return tomb
 
-    def _stamp(self, obj: Obj) -> Obj:
+    def _stamp(self, obj: Obj, copy: bool) -> Obj:
         self._revision += 1
-        stored = freeze(obj)
-        stored["metadata"]["resourceVersion"] = str(self._revision)
+        stored = freeze(obj) if copy else obj
+        stored["metadata"] = dict(stored["metadata"], resourceVersion=str(self._revision))
         return stored
 
     # ----------------------------------------------------------------- watch
@@ -195,9 +204,12 @@ class MemoryStore:
                 self._listeners.setdefault(resource, []).append(listener)
 
     def _emit(self, event: Event) -> None:
-        self._log.append(event)
-        if len(self._log) == self._log.maxlen:
-            self._compacted = self._log[0].revision
+        if self._log.maxlen:
+            self._log.append(event)
+            if len(self._log) == self._log.maxlen:
+                self._compacted = self._log[0].revision
+        else:
+            self._compacted = event.revision + 1
         for w in self._watches.get(event.resource, ()):
             w.offer(event)
         for listener in self._listeners.get(event.resource, ()):

@@ -122,7 +122,8 @@ def test_restore_brings_objects_back_and_watchers_see_the_difference():
     s.restore(snap)
     assert [o["metadata"]["name"] for o in s.list(PODS)[0]] == ["keep"]
     assert s.revision > rev_before
-    assert sorted((e.type, e.object["metadata"]["name"]) for e in w.drain()) == [("ADDED", "keep"), ("DELETED", "extra")]
+    seen = sorted((e.type, e.object["metadata"]["name"]) for e in w.drain())
+    assert seen == [("ADDED", "keep"), ("DELETED", "extra")]
 
 
 def test_listeners_hear_every_write_in_order():

@@ -40,7 +40,7 @@ class NamespaceController(Controller):
             if still:
                 return 1.0  # look again once kubelets and finalizers had time to act
         self.api.finish_deletion(NAMESPACE, "", name)
-        self.cluster.trace.add(self.name, "removed namespace", ns)
+        self.cluster.trace_log.add(self.name, "removed namespace", ns)
         return None
 
     def _left(self, name: str) -> tuple[int, list[str]]:

@@ -1,0 +1,138 @@
+"""The scheduler's cache: every Node and, per node, the pods already bound to it and what they use.
+
+Like kube-scheduler's cache it is fed by watch events (`observe_pod`, `observe_node`) rather
+than re-listing the store on every attempt: a bound pod counts against its node (requests,
+non-zero requests for scoring, host ports, pod count) from the moment `spec.nodeName` is set
+until it is deleted or reaches Succeeded/Failed. Terminating pods still count, as upstream.
+
+Read by: cluster.scheduler, scheduling.filters, scheduling.scoring. Reads: scheduling.resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubelab.cluster.scheduling import resources
+
+Obj = dict[str, Any]
+PodKey = tuple[str, str]
+
+
+@dataclass
+class BoundPod:
+    namespace: str
+    name: str
+    node: str
+    labels: dict[str, str]
+    requests: dict[str, int]
+    non_zero: tuple[int, int]
+    ports: list[tuple[str, str, int]]
+    priority: int
+    terminating: bool
+
+
+@dataclass
+class NodeInfo:
+    """One node and its bound pods, with running totals."""
+
+    name: str
+    node: Obj | None = None
+    pods: dict[PodKey, BoundPod] = field(default_factory=dict)
+    requested: dict[str, int] = field(default_factory=dict)
+    non_zero_cpu: int = 0
+    non_zero_memory: int = 0
+
+    @property
+    def allocatable(self) -> dict[str, int]:
+        return resources.allocatable(self.node or {})
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return ((self.node or {}).get("metadata") or {}).get("labels") or {}
+
+    @property
+    def taints(self) -> list[Obj]:
+        return ((self.node or {}).get("spec") or {}).get("taints") or []
+
+    @property
+    def unschedulable(self) -> bool:
+        return bool(((self.node or {}).get("spec") or {}).get("unschedulable"))
+
+    def clone(self) -> NodeInfo:
+        return NodeInfo(self.name, self.node, dict(self.pods), dict(self.requested), self.non_zero_cpu,
+                        self.non_zero_memory)
+
+    def used_ports(self) -> list[tuple[str, str, int]]:
+        return [port for pod in self.pods.values() for port in pod.ports]
+
+    def add(self, pod: BoundPod) -> None:
+        self.pods[(pod.namespace, pod.name)] = pod
+        self._count(pod, +1)
+
+    def remove(self, key: PodKey) -> None:
+        pod = self.pods.pop(key, None)
+        if pod is not None:
+            self._count(pod, -1)
+
+    def _count(self, pod: BoundPod, sign: int) -> None:
+        for name, value in pod.requests.items():
+            self.requested[name] = self.requested.get(name, 0) + sign * value
+        self.non_zero_cpu += sign * pod.non_zero[0]
+        self.non_zero_memory += sign * pod.non_zero[1]
+
+
+def bound_pod(pod: Obj) -> BoundPod | None:
+    """The cache entry for a pod, or None when it uses nothing on any node."""
+    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    node = spec.get("nodeName")
+    if not node or resources.is_terminal(pod):
+        return None
+    return BoundPod(
+        namespace=meta.get("namespace", ""),
+        name=meta["name"],
+        node=node,
+        labels=dict(meta.get("labels") or {}),
+        requests=resources.pod_requests(pod),
+        non_zero=resources.non_zero_requests(pod),
+        ports=resources.host_ports(pod),
+        priority=int(spec.get("priority") or 0),
+        terminating=bool(meta.get("deletionTimestamp")),
+    )
+
+
+class SchedulerCache:
+    def __init__(self) -> None:
+        self._infos: dict[str, NodeInfo] = {}
+        self._where: dict[PodKey, str] = {}
+
+    def info(self, name: str) -> NodeInfo:
+        if name not in self._infos:
+            self._infos[name] = NodeInfo(name)
+        return self._infos[name]
+
+    def nodes(self) -> list[NodeInfo]:
+        """Every known Node, by name (the order kube-scheduler's snapshot lists them in is not stable;
+        a sorted one keeps runs reproducible)."""
+        return [info for name, info in sorted(self._infos.items()) if info.node is not None]
+
+    def observe_node(self, node: Obj | None, name: str) -> None:
+        """A Node was added or changed (`node`), or deleted (None)."""
+        self.info(name).node = node
+
+    def observe_pod(self, pod: Obj | None, key: PodKey) -> None:
+        """A Pod was added or changed (`pod`), or deleted (None)."""
+        previous = self._where.pop(key, None)
+        if previous is not None:
+            self.info(previous).remove(key)
+        entry = bound_pod(pod) if pod is not None else None
+        if entry is not None:
+            self.info(entry.node).add(entry)
+            self._where[key] = entry.node
+
+    def node_of(self, key: PodKey) -> str | None:
+        return self._where.get(key)
+
+    def clear(self) -> None:
+        self._infos.clear()
+        self._where.clear()
