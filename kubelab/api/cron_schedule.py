@@ -5,7 +5,7 @@
 value: "bad": `. A schedule the Go parser accepts but croniter cannot run is reported too, so the
 local CronJob controller (which uses croniter) never holds a schedule it cannot follow.
 
-Read by: api.rules_workloads. Reads: croniter.
+Read by: api.rules_batch. Reads: croniter.
 """
 
 from __future__ import annotations

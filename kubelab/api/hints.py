@@ -108,20 +108,22 @@ def _place(path: tuple[str, ...]) -> str:
 
 def for_unknown_fields(kind: Kind, unknown: list[tuple[list[Any], str]]) -> str | None:
     """A hint for `strict decoding error: unknown field …`; `unknown` is (parent path, field name) pairs."""
-    typos: list[str] = []
+    typos: list[tuple[str, str]] = []
     moves: dict[tuple[str, ...], list[str]] = {}
     lost: list[tuple[str, tuple[str, ...]]] = []
     for comps, name in unknown:
         typo = _typo(kind, comps, name)
         if typo:
-            typos.append(f'"{name}": did you mean "{typo}"?')
+            typos.append((name, typo))
             continue
         home = _nearest_home(kind, _field_names(comps), name)
         if home is None:
             lost.append((name, _field_names(comps)))
         else:
             moves.setdefault(home, []).append(name)
-    parts = list(typos)
+    if len(unknown) == 1 and typos:
+        return f'did you mean "{typos[0][1]}"?'
+    parts = [f'"{name}": did you mean "{typo}"?' for name, typo in typos]
     for home, moved in moves.items():
         quoted = [f'"{n}"' for n in moved]
         names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
@@ -133,8 +135,6 @@ def for_unknown_fields(kind: Kind, unknown: list[tuple[list[Any], str]]) -> str 
         name, where = lost[0]
         topic = ".".join((kind.singular, *where))
         return f'"{name}" is not a field here: `kubectl explain {topic}` lists the fields you can use'
-    if len(parts) == 1 and typos and not moves:
-        return parts[0].split(": ", 1)[1] if len(unknown) == 1 else parts[0]
     return "; ".join(parts) if parts else None
 
 
@@ -201,7 +201,7 @@ def _hint_for(kind: Kind, e: FieldError) -> str | None:
     if field == "spec.selector" and detail == "field is immutable":
         return f"a {kind.kind}'s selector cannot change: delete it and create it again (kubectl replace --force)"
     if field.endswith("template.spec.restartPolicy"):
-        if type_ == "Required" or "OnFailure" in str(e):
+        if kind.kind in ("Job", "CronJob"):
             return "a Job's pods must not restart forever: set restartPolicy: OnFailure or Never in the pod template"
         return f"a {kind.kind} keeps its pods running, so restartPolicy must be Always; use a Job for one-off work"
     if field == "metadata.name" and type_ == "Invalid":

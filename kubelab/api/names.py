@@ -41,11 +41,19 @@ def _max_len(n: int) -> str:
     return f"must be no more than {n} characters"
 
 
+def _max_bytes(n: int) -> str:
+    # Label keys and values moved to apimachinery's validate/content package, which counts bytes.
+    return f"must be no more than {n} bytes"
+
+
 def dns1123_label(value: str) -> list[str]:
     errors = []
     if len(value) > 63:
         errors.append(_max_len(63))
     if not _LABEL_RE.match(value):
+        if _SUBDOMAIN_RE.match(value):
+            errors.append("must not contain dots")  # a valid subdomain, so the dots are the problem
+            return errors
         errors.append(_regex_error(
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
             "and must start and end with an alphanumeric character", DNS1123_LABEL_FMT, "my-name", "123-abc"))
@@ -76,15 +84,15 @@ def qualified_name(value: str) -> list[str]:
         else:
             errors.extend("prefix part " + e for e in dns1123_subdomain(prefix))
     else:
-        return [_regex_error(
-            "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+        return ["a valid label key " + _regex_error(
+            "must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
             "with an alphanumeric character", QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
             + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
     if not name:
         errors.append("name part must be non-empty")
-    elif len(name) > 63:
-        errors.append("name part " + _max_len(63))
-    if name and not _QUALIFIED_RE.match(name):
+    elif len(name.encode()) > 63:
+        errors.append("name part " + _max_bytes(63))
+    if not _QUALIFIED_RE.match(name):
         errors.append("name part " + _regex_error(
             "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
             "alphanumeric character", QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc"))
@@ -93,8 +101,8 @@ def qualified_name(value: str) -> list[str]:
 
 def label_value(value: str) -> list[str]:
     errors = []
-    if len(value) > 63:
-        errors.append(_max_len(63))
+    if len(value.encode()) > 63:
+        errors.append(_max_bytes(63))
     if not _LABEL_VALUE_RE.match(value):
         errors.append(_regex_error(
             "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "

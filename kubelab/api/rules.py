@@ -5,7 +5,7 @@ greater than or equal to 0`); values that Go renders as JSON (maps, selectors, l
 field order through `raw()`. `validate_object_meta` is ValidateObjectMeta with the name rule of
 each kind; labels, annotations, finalizers and owner references follow apimachinery's texts.
 
-Read by: api.rules_pod, api.rules_workloads, api.rules_core, api.validation.
+Read by: api.rules_* modules, api.validation.
 Reads: api.errors, api.names.
 """
 

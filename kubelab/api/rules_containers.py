@@ -1,10 +1,11 @@
 """Container validation as kube-apiserver does it: names, images, ports, env, mounts, resources, probes.
 
-`validate_containers` is validateContainers (plus validateContainerCommon for each entry);
+`validate_containers` is validateContainers (plus validateContainerCommon for each entry;
+resources are checked in api.rules_resources);
 `validate_init_containers` is its init-container twin. Error order and texts follow
 pkg/apis/core/validation so a learner sees the same list a real cluster prints.
 
-Read by: api.rules_pod. Reads: api.rules, api.names, api._quantity.
+Read by: api.rules_pod, api.rules_service. Reads: api.rules, api.rules_resources.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from kubelab.api import _quantity, names
 from kubelab.api.rules import (
     Errors,
     dns_label,
@@ -25,11 +25,13 @@ from kubelab.api.rules import (
     not_supported,
     required,
 )
+from kubelab.api.rules_resources import validate_resources
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 TERMINATION_MESSAGE_POLICIES = ("File", "FallbackToLogsOnError")
 RANGE_PORT = "must be between 1 and 65535, inclusive"
+
 
 @lru_cache(maxsize=2048)
 def port_name_errors(name: str) -> tuple[str, ...]:

@@ -1,41 +1,34 @@
-"""Core kinds besides pods: Service, ConfigMap, Secret, Namespace, Node, PersistentVolumeClaim.
+"""Core kinds besides pods and Services: ConfigMap, Secret, Namespace, Node, PersistentVolumeClaim.
 
 Each `validate_*(obj, errs, old=None)` appends the field errors kube-apiserver's
-pkg/apis/core/validation reports on create (`old is None`) or update, in its order. A Service's
-nodePorts are also checked against the node-port range the way the apiserver's allocator does,
-after the other checks pass (`node_port_range_errors`).
+pkg/apis/core/validation reports on create (`old is None`) or update, in its order: data keys,
+the 1 MiB size limit, `immutable` ConfigMaps and Secrets, node taints, a claim's access modes,
+storage request and (mostly) immutable spec. Kinds without rules of their own get metadata checks.
 
-Read by: api.validation. Reads: api.rules, api.rules_containers, api.selectors, api._quantity.
+Read by: api.validation. Reads: api.rules, api.rules_containers, api.rules_pod, api.selectors, api._quantity.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
-import json
 from typing import Any
 
 from kubelab.api import _quantity, names
 from kubelab.api.rules import (
     IMMUTABLE,
     Errors,
-    dns_label,
-    dns_subdomain,
     duplicate,
     forbidden,
     invalid,
-    name_is_dns1035,
     name_is_label,
     name_is_subdomain,
     not_supported,
-    raw,
     required,
     too_long,
-    validate_labels,
     validate_object_meta,
     validate_object_meta_update,
 )
-from kubelab.api.rules_containers import PROTOCOLS, RANGE_PORT, config_key_errors, port_num_or_name
+from kubelab.api.rules_containers import config_key_errors
 from kubelab.api.rules_pod import spec_diff
 from kubelab.api.selectors import validate_label_selector_spec
 

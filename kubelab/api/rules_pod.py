@@ -5,7 +5,8 @@ reports `spec.template.spec.containers[0].image: Required value` exactly like a 
 Objects arrive defaulted: restartPolicy, dnsPolicy, imagePullPolicy, terminationMessagePolicy,
 protocol and terminationGracePeriodSeconds are expected to be set, as they are in apiserver.
 
-Read by: api.validation, api.rules_workloads. Reads: api.rules, api.rules_containers, api.rules_volumes.
+Read by: api.validation, api.rules_workloads, api.rules_batch, api.rules_core.
+Reads: api.rules, api.rules_containers, api.rules_resources, api.rules_volumes, api.names.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from kubelab.api.rules import (
     validate_object_meta,
     validate_object_meta_update,
 )
-from kubelab.api.rules_containers import validate_containers, validate_init_containers, validate_resources
+from kubelab.api.rules_containers import validate_containers, validate_init_containers
+from kubelab.api.rules_resources import validate_resources
 from kubelab.api.rules_volumes import validate_volumes
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")

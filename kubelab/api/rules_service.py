@@ -201,15 +201,15 @@ def validate_service(obj: dict[str, Any], errs: Errors, old: dict[str, Any] | No
     for i, port in enumerate(ports):
         node_port = port.get("nodePort", 0)
         if node_port:
-            key = (port.get("protocol", ""), node_port)
-            if key in node_ports:
+            node_key = (port.get("protocol", ""), node_port)
+            if node_key in node_ports:
                 errs.append(duplicate(f"spec.ports[{i}].nodePort", node_port))
-            node_ports.add(key)
+            node_ports.add(node_key)
     for i, port in enumerate(ports):
-        key = (port.get("protocol", ""), port.get("port", 0))
-        if key in service_ports:
+        port_key = (port.get("protocol", ""), port.get("port", 0))
+        if port_key in service_ports:
             errs.append(raw(f"spec.ports[{i}]", _service_port_key(port), type="Duplicate"))
-        service_ports.add(key)
+        service_ports.add(port_key)
     if spec.get("loadBalancerSourceRanges") and kind != "LoadBalancer":
         errs.append(forbidden("spec.LoadBalancerSourceRanges", "may only be used when `type` is 'LoadBalancer'"))
     if spec.get("allocateLoadBalancerNodePorts") is not None and kind != "LoadBalancer":

@@ -10,6 +10,7 @@ Read by: api.rules_pod. Reads: api.rules, api._quantity.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kubelab.api import _quantity
@@ -49,7 +50,7 @@ def _relative_path_errors(target: str) -> list[str]:
     return errors
 
 
-def _items(items: list[dict[str, Any]], path: str, errs: Errors) -> None:
+def _items(items: Iterable[dict[str, Any]], path: str, errs: Errors) -> None:
     for i, item in enumerate(items):
         here = f"{path}[{i}]"
         if not item.get("key"):

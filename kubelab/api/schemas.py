@@ -5,7 +5,7 @@ a kind's top-level definition by its `x-kubernetes-group-version-kind`; `resolve
 `$ref`. `go_type_overrides()` lists the struct fields whose Go type is a named type the schema
 cannot show (`v1.RestartPolicy`, `v1.ResourceList`, `types.UID`), taken from k8s.io/api's types.
 
-Read by: api.shapes (the decoder's compiled view), api.hints, later the server's OpenAPI v3
+Read by: api.shapes (the decoder's compiled view), api.patch_meta, later the server's OpenAPI v3
 documents and strategic-merge metadata. Reads: api.kinds, kubernetes_validate's data files.
 """
 

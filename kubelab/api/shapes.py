@@ -11,6 +11,7 @@ Reads: api.schemas, api.kinds.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -62,6 +63,9 @@ class Shape:
 
 
 _defs_cache: dict[str, Shape] = {}
+# A struct is cached before its properties are filled (definitions nest): compile under one lock,
+# so no other thread ever sees a half-built shape.
+_compiling = threading.RLock()
 
 
 def _go_package(definition: str) -> str:
@@ -71,6 +75,11 @@ def _go_package(definition: str) -> str:
 
 def definition_shape(definition: str) -> Shape:
     """The shape of a named definition, compiled once (cycles resolve through the cache)."""
+    with _compiling:
+        return _compile_definition(definition)
+
+
+def _compile_definition(definition: str) -> Shape:
     shape = _defs_cache.get(definition)
     if shape is not None:
         return shape

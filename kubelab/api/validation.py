@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-from typing import Any
+from typing import Any, cast
 
 from kubelab.api import _quantity, gojson, hints, shapes
 from kubelab.api.errors import ApiError, FieldError, invalid
@@ -23,16 +23,15 @@ from kubelab.api.kinds import Kind
 from kubelab.api.rules import Errors
 from kubelab.api.rules_batch import validate_cron_job, validate_job
 from kubelab.api.rules_core import (
-    node_port_range_errors,
     validate_config_map,
     validate_generic,
     validate_namespace,
     validate_node,
     validate_persistent_volume_claim,
     validate_secret,
-    validate_service,
 )
 from kubelab.api.rules_pod import validate_pod, validate_pod_update
+from kubelab.api.rules_service import node_port_range_errors, validate_service
 from kubelab.api.rules_workloads import (
     validate_daemon_set,
     validate_deployment,
@@ -158,14 +157,14 @@ def _value(value: Any, shape: Shape, path: Any, owner: str, st: _State) -> Any:
             return _struct(value, shape, path, st)
     elif code == LIST:
         if t is list or t is tuple:
-            item = shape.item
+            item = cast(Shape, shape.item)
             out = []
             for i, v in enumerate(value):
                 out.append(shapes.zero(item) if v is None else _value(v, item, (path, i), owner, st))
             return out
     elif code == MAP:
         if t is dict:
-            item = shape.item
+            item = cast(Shape, shape.item)
             out_map = {}
             for k, v in value.items():
                 k = _key(k)

@@ -8,7 +8,7 @@ from kubelab.api import kinds, schemas, shapes
 from kubelab.api._quantity import QuantityError, canonical, parse
 from kubelab.api.cron_schedule import schedule_error
 from kubelab.api.gojson import base64_error, time_error
-from kubelab.api.rules_core import ip_errors
+from kubelab.api.rules_service import ip_errors
 
 
 def test_schemas_are_loaded_once_and_found_by_group_version_kind():
