@@ -3,8 +3,8 @@
 `kubelab demo` runs a short, deterministic tour of the embedded local cluster and prints what
 it did: the course's broken manifests turned into kubectl-style errors with hints, objects
 stored with Kubernetes' defaults and resourceVersions, a watch, events and the component
-trace, and a snapshot/restore. Later subcommands (`up`, `lab`) start the API server and the
-lessons.
+trace, and a snapshot/restore. `kubelab up` starts a local cluster and serves its Kubernetes
+API on 127.0.0.1 until Ctrl-C, with a kubeconfig for kubectl.
 
 Read by: the console script entry point. Reads: kubelab (public API only).
 """
@@ -12,8 +12,13 @@ Read by: the console script entry point. Reads: kubelab (public API only).
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import tempfile
 import textwrap
+import threading
+import time
 
 from kubelab import ApiError, Cluster
 
@@ -134,14 +139,65 @@ def demo(seed: int) -> int:
     return 0
 
 
+def default_kubeconfig() -> str:
+    """A per-user kubeconfig outside ~/.kube, so `up` never touches the learner's own contexts."""
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return os.path.join(tempfile.gettempdir(), f"kubelab-{uid}", "kubeconfig")
+
+
+def up(nodes: int, port: int, seed: int | None, clock: str, kubeconfig: str | None,
+       stop: threading.Event | None = None) -> int:
+    """Serve a local cluster's API until Ctrl-C (or until `stop` is set, for tests)."""
+    started = time.monotonic()
+    cluster = Cluster(nodes=nodes, seed=seed, clock=clock)
+    try:
+        handle = cluster.serve(port=port, kubeconfig=kubeconfig or default_kubeconfig())
+    except OSError as err:
+        cluster.close()
+        print(f"kubelab: cannot serve on 127.0.0.1:{port}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    plural = "node" if nodes == 1 else "nodes"
+    _say(f"kubelab: a local cluster ({nodes} {plural}, {clock} clock) serves the Kubernetes API at {handle.url}"
+         f" (ready in {time.monotonic() - started:.2f}s)")
+    _say("Point kubectl at it:")
+    _say(f"    export KUBECONFIG={handle.kubeconfig}")
+    _say("    kubectl get nodes")
+    _say("Press Ctrl-C to stop.")
+    stop = stop or threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+        cluster.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    _say("kubelab: stopped.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo_cmd = sub.add_parser("demo", help="a short tour of the embedded local cluster")
     demo_cmd.add_argument("--seed", type=int, default=1)
+    up_cmd = sub.add_parser("up", help="run a local cluster and serve its Kubernetes API for kubectl")
+    up_cmd.add_argument("--nodes", type=int, default=1, help="number of nodes (default 1)")
+    up_cmd.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    up_cmd.add_argument("--seed", type=int, default=None, help="seed of the cluster's random choices")
+    up_cmd.add_argument("--clock", choices=("stepped", "realtime"), default="realtime",
+                        help="realtime (default) or stepped: time moves only while a client waits on a watch")
+    up_cmd.add_argument("--kubeconfig", default=None,
+                        help=f"kubeconfig to write or merge the kubelab context into (default {default_kubeconfig()})")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.seed)
+    if args.command == "up":
+        return up(args.nodes, args.port, args.seed, args.clock, args.kubeconfig)
     return 2
 
 

@@ -11,7 +11,6 @@ Read by: cluster.core (apply/create), magics. Reads: api.yaml_text, api.errors.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -139,7 +138,7 @@ def _objects(value: Any, where: _Where, validate: bool) -> list[Obj]:
                 item.setdefault("kind", item_kind)
             objects.extend(_objects(item, where.in_list(number), validate))
         return objects
-    return [copy.deepcopy(value)]
+    return [value]  # already a fresh copy: plain() or the YAML loader built it
 
 
 def _check(value: Any, where: _Where, validate: bool) -> None:

@@ -11,11 +11,11 @@ Read by: api.patch (the facade), api.patch_strategic (json_equal). Reads: api.er
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from kubelab.api.errors import ApiError
 from kubelab.api.gojson import json_kind
+from kubelab.api.jsoncopy import copy_json
 
 # apiserver wraps every JSON patch application failure in NewGenericServerResponse(422, …),
 # which replaces the library's text with this one.
@@ -27,8 +27,8 @@ def merge_patch(target: dict, patch: dict) -> dict:
     """Apply an application/merge-patch+json body; returns a new dict, inputs are untouched."""
     if not isinstance(patch, dict):
         raise ApiError("BadRequest", "Invalid JSON Patch")
-    result = copy.deepcopy(target)
-    _merge_into(result, copy.deepcopy(patch))
+    result = copy_json(target)
+    _merge_into(result, copy_json(patch))
     return result
 
 
@@ -63,7 +63,7 @@ def _prune_nulls(value: Any) -> None:
 def json_patch(target: dict, ops: list) -> dict:
     """Apply an application/json-patch+json body (a list of operations); returns a new dict."""
     if ops is None:  # Go decodes `null` as a patch with no operations
-        return copy.deepcopy(target)
+        return copy_json(target)
     if not isinstance(ops, list):
         raise ApiError("BadRequest", f"json: cannot unmarshal {json_kind(ops)} into Go value of type jsonpatch.Patch")
     for op in ops:
@@ -77,10 +77,10 @@ def json_patch(target: dict, ops: list) -> dict:
             f"{MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}",
             code=413,
         )
-    doc: Any = copy.deepcopy(target)
+    doc: Any = copy_json(target)
     for op in ops:
         try:
-            doc = _apply(doc, copy.deepcopy(op or {}))
+            doc = _apply(doc, copy_json(op or {}))
         except _OpFailed as failure:
             raise ApiError("Invalid", REJECTED, hint=str(failure)) from None
     if not isinstance(doc, dict):
@@ -149,7 +149,7 @@ def _move_or_copy(doc: Any, name: str, path: str, op: dict) -> None:
     if name == "move":
         _remove(parent, key, f"error in move for path: '{key}'")
     else:
-        value = copy.deepcopy(value)
+        value = copy_json(value)
     parent, key = _find(doc, path)
     if parent is None:
         raise _OpFailed(f"{name} operation does not apply: doc is missing destination path: {path}: {_MISSING}")

@@ -13,9 +13,9 @@ Read by: api.patch (the facade), api.patch_threeway. Reads: api.patch_meta, api.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from kubelab.api.jsoncopy import copy_json
 from kubelab.api.kinds import Kind
 from kubelab.api.patch_json import json_equal
 from kubelab.api.patch_meta import (
@@ -43,7 +43,7 @@ def strategic_merge_patch(target: dict, patch: dict, kind: Kind) -> dict:
     """Apply a strategic merge patch to an object of `kind`; returns a new dict."""
     if not isinstance(patch, dict) or not isinstance(target, dict):
         raise bad_request("invalid JSON document")
-    return merge_map(copy.deepcopy(target), copy.deepcopy(patch), root(kind), applying=True)
+    return merge_map(copy_json(target), copy_json(patch), root(kind), applying=True)
 
 
 def merge_map(original: dict, patch: dict, node: Node | None, *, applying: bool) -> dict:

@@ -12,9 +12,9 @@ Read by: api.patch (the facade). Reads: api.patch_strategic, api.patch_meta, api
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 
+from kubelab.api.jsoncopy import copy_json
 from kubelab.api.kinds import Kind
 from kubelab.api.patch_json import json_equal
 from kubelab.api.patch_meta import (
@@ -45,7 +45,7 @@ def create_three_way_patch(original: dict | None, modified: dict, current: dict,
     Like kubectl, the caller puts the new last-applied-configuration annotation into
     `modified` itself, so that the patch also records it."""
     node = root(kind)
-    original, modified, current = (copy.deepcopy(d or {}) for d in (original, modified, current))
+    original, modified, current = (copy_json(d or {}) for d in (original, modified, current))
     delta = diff_maps(current, modified, node, _Diff(ignore_deletions=True))
     deletions = diff_maps(original, modified, node, _Diff(ignore_changes=True))
     return merge_map(deletions, delta, node, applying=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubelab.api import defaults, kinds, selectors, validation
 from kubelab.api.errors import ApiError, FieldError, invalid, not_found
@@ -38,6 +38,16 @@ PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
 UNTRACED = {"Event", "Lease"}
 
 Hook = Callable[[Obj, Obj | None], None]
+
+
+class PlannedUpdate(NamedTuple):
+    """A validated replacement, ready for `commit_update`."""
+
+    kind: Kind
+    namespace: str
+    name: str
+    obj: Obj
+    expect_rv: str | None
 
 
 def namespace_of(kind: Kind, obj: Obj, namespace: str | None) -> str:
@@ -125,6 +135,9 @@ class ApiServer:
         defaults.apply_defaults(obj, kind)
         if kind.kind == "Pod":
             defaults.admit_pod(obj, self.rng)
+            obj["status"] = {"phase": "Pending"}  # the pod strategy's PrepareForCreate
+        elif kind.kind == "DaemonSet":
+            _stamp_template_generation(obj)
         validation.validate(obj, kind)
         return kind, obj, warnings
 
@@ -132,6 +145,10 @@ class ApiServer:
         self, obj: Obj, namespace: str | None = None, *, field_validation: str = "Strict", dry_run: bool = False
     ) -> Obj:
         kind, obj, _ = self.prepare(obj, namespace, field_validation)
+        return self.commit_create(kind, obj, dry_run=dry_run)
+
+    def commit_create(self, kind: Kind, obj: Obj, *, dry_run: bool = False) -> Obj:
+        """Write an object `prepare` returned: namespace checks, per-kind hooks, the store."""
         meta = obj["metadata"]
         if kind.namespaced:
             self._check_namespace(meta["namespace"])
@@ -174,6 +191,18 @@ class ApiServer:
         dry_run: bool = False,
     ) -> Obj:
         """PUT semantics: replace the object (status apart unless `subresource="status"`)."""
+        planned = self.prepare_update(obj, namespace, subresource=subresource, field_validation=field_validation)
+        return planned.obj if dry_run else self.commit_update(planned)
+
+    def prepare_update(
+        self,
+        obj: Obj,
+        namespace: str | None = None,
+        *,
+        subresource: str | None = None,
+        field_validation: str = "Strict",
+    ) -> PlannedUpdate:
+        """Decode, default and validate a replacement for a stored object, without writing it."""
         kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
         ns = namespace_of(kind, obj, namespace)
         name = obj.get("metadata", {}).get("name")
@@ -217,15 +246,19 @@ class ApiServer:
             if any(obj.get(k) != old.get(k) for k in set(obj) | set(old) if k not in _NOT_SPEC):
                 generation += 1
             obj["metadata"]["generation"] = generation
+        if kind.kind == "DaemonSet":
+            _stamp_template_generation(obj)
         for hook in self.on_update.get(kind.kind, ()):
             hook(obj, old)
-        if dry_run:
-            return obj
+        return PlannedUpdate(kind, ns, name, obj, wanted_rv or None)
+
+    def commit_update(self, planned: PlannedUpdate) -> Obj:
+        kind, obj = planned.kind, planned.obj
+        resource = (kind.group, kind.plural)
         if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers") \
                 and not self._awaits_kubelet(kind, obj):
-            return self.store.delete((kind.group, kind.plural), ns, name, expect_rv=wanted_rv or None)
-        stored = self.store.update((kind.group, kind.plural), obj, expect_rv=wanted_rv or None, copy=False)
-        return stored
+            return self.store.delete(resource, planned.namespace, planned.name, expect_rv=planned.expect_rv)
+        return self.store.update(resource, obj, expect_rv=planned.expect_rv, copy=False)
 
     def _awaits_kubelet(self, kind: Kind, obj: Obj) -> bool:
         return kind.kind == "Pod" and bool(obj["metadata"].get("deletionGracePeriodSeconds"))
@@ -328,6 +361,13 @@ class ApiServer:
         gone = self.store.delete(resource, namespace, name)
         self.trace.add("api-server", "deleted", gone)
         return gone
+
+
+def _stamp_template_generation(obj: Obj) -> None:
+    """DaemonSets carry their generation in a (deprecated) annotation, which the controller copies into
+    the pods' `pod-template-generation` label — the apiserver's daemonset strategy sets it."""
+    annotations = obj["metadata"].setdefault("annotations", {})
+    annotations["deprecated.daemonset.template.generation"] = str(obj["metadata"].get("generation", 1))
 
 
 def predicate(kind: Kind, label_selector: str | None, field_selector: str | None) -> Callable[[Obj], bool] | None:

@@ -11,9 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kubelab.cluster.controllers.cronjob import CronJobController
+from kubelab.cluster.controllers.daemonset import DaemonSetController
+from kubelab.cluster.controllers.deployment import DeploymentController
+from kubelab.cluster.controllers.garbagecollector import GarbageCollector
+from kubelab.cluster.controllers.job import JobController
 from kubelab.cluster.controllers.namespace import NamespaceController
 from kubelab.cluster.controllers.nodelifecycle import NodeLifecycleController
+from kubelab.cluster.controllers.persistentvolume import PersistentVolumeController
+from kubelab.cluster.controllers.podgc import PodGarbageCollector
+from kubelab.cluster.controllers.replicaset import ReplicaSetController
+from kubelab.cluster.controllers.replicationcontroller import ReplicationManager
+from kubelab.cluster.controllers.serviceaccount import RootCACertPublisher, ServiceAccountsController
+from kubelab.cluster.controllers.statefulset import StatefulSetController
 from kubelab.cluster.controllers.tainteviction import TaintEvictionController
+from kubelab.cluster.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubelab.cluster.nodes import NodeAgent, plan
 from kubelab.cluster.scheduler import Scheduler
 
@@ -23,10 +35,23 @@ if TYPE_CHECKING:
 
 def install(cluster: Cluster, nodes: int) -> None:
     cluster.add_controller(NamespaceController(cluster))
+    cluster.add_controller(ServiceAccountsController(cluster))
+    cluster.add_controller(RootCACertPublisher(cluster))
+    cluster.add_controller(ReplicaSetController(cluster))
+    cluster.add_controller(ReplicationManager(cluster))
+    cluster.add_controller(DeploymentController(cluster))
+    cluster.add_controller(DaemonSetController(cluster))
+    cluster.add_controller(StatefulSetController(cluster))
+    cluster.add_controller(CronJobController(cluster))
+    cluster.add_controller(JobController(cluster))
+    cluster.add_controller(TTLAfterFinishedController(cluster))
+    cluster.add_controller(GarbageCollector(cluster))
+    cluster.add_controller(PersistentVolumeController(cluster))
     cluster.scheduler = Scheduler(cluster)
     cluster.add_controller(cluster.scheduler)
     cluster.add_controller(NodeLifecycleController(cluster))
     cluster.add_controller(TaintEvictionController(cluster))
+    cluster.add_controller(PodGarbageCollector(cluster))
     install_nodes(cluster, nodes)
 
 

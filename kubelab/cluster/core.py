@@ -12,6 +12,7 @@ Read by: kubelab (public API), server, magics, widgets. Reads: api, store, clust
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
@@ -28,6 +29,7 @@ from kubelab.cluster.clock import SimClock
 from kubelab.cluster.controllers.base import Controller
 from kubelab.cluster.nodeops import NodeOperations
 from kubelab.cluster.recorder import EventRecorder, Trace
+from kubelab.cluster.rolloutops import RolloutOperations
 from kubelab.store.memory import MemoryStore, Obj, thaw
 from kubelab.store.watch import Watch
 
@@ -36,7 +38,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_PUMP_STEPS = 1_000_000
 
 
-class Cluster(NodeOperations):
+class Cluster(NodeOperations, RolloutOperations):
     """A local Kubernetes cluster in this Python process.
 
     >>> c = Cluster(clock="stepped", seed=1)
@@ -242,34 +244,45 @@ class Cluster(NodeOperations):
     # ------------------------------------------------------- objects
     def apply(self, source: Any, namespace: str | None = None) -> list[Obj]:
         """Create or update every object in `source` (YAML/JSON text, dict, list or path), like
-        `kubectl apply`. All documents are checked first; if one is invalid nothing is written."""
+        `kubectl apply`. Every document is checked before anything is written: if one is invalid,
+        nothing changes."""
         documents = manifests.load(source)
         with self.lock:
             self.pump()
-            for doc in documents:  # fail before writing anything
-                self.api.prepare(_with_last_applied(doc), namespace)
-            return [self._apply_one(doc, namespace) for doc in documents]
+            plans = [self._plan_apply(doc, namespace) for doc in documents]
+            results = []
+            for plan in plans:
+                results.append(thaw(self._commit_apply(plan)))
+                self.pump()
+            return results
 
-    def _apply_one(self, doc: Obj, namespace: str | None) -> Obj:
+    def _plan_apply(self, doc: Obj, namespace: str | None) -> tuple[str, Kind, Any, Obj | None]:
+        """What applying `doc` will do — ("create", kind, prepared), ("update", kind, merged, live) or
+        ("unchanged", kind, live) — validated without writing."""
         kind = kind_of(doc)
         ns = namespace_of(kind, doc, namespace)
         name = doc.get("metadata", {}).get("name")
         modified = _with_last_applied(doc)
         live = self.store.get((kind.group, kind.plural), ns, name) if name else None
         if live is None:
-            stored = self.api.create(modified, namespace)
-        else:
-            original_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
-            original = json.loads(original_text) if original_text else None
-            diff = patch.create_three_way_patch(original, modified, thaw(live), kind)
-            if not diff:
-                stored = live
-            else:
-                merged = patch.strategic_merge_patch(thaw(live), diff, kind)
-                merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
-                stored = self.api.update(merged, ns)
-        self.pump()
-        return thaw(stored)
+            _, prepared, _ = self.api.prepare(modified, namespace)
+            return ("create", kind, prepared, None)
+        original_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
+        original = json.loads(original_text) if original_text else None
+        diff = patch.create_three_way_patch(original, modified, thaw(live), kind)
+        if not diff:
+            return ("unchanged", kind, live, live)
+        merged = patch.strategic_merge_patch(thaw(live), diff, kind)
+        merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+        return ("update", kind, self.api.prepare_update(merged, ns), live)
+
+    def _commit_apply(self, plan: tuple[str, Kind, Any, Obj | None]) -> Obj:
+        action, kind, obj, live = plan
+        if action == "create":
+            return self.api.commit_create(kind, obj)
+        if action == "update":
+            return self.api.commit_update(obj)
+        return obj
 
     def create(self, obj: Obj, namespace: str | None = None) -> Obj:
         with self.lock:
@@ -360,6 +373,15 @@ class Cluster(NodeOperations):
             return self.api.create(event)
         except ApiError:
             return event  # the namespace is going away: the event has nowhere to live
+
+    def serve(self, port: int = 0, kubeconfig: str | os.PathLike[str] | None = None) -> Any:
+        """Serve this cluster's Kubernetes API over HTTPS on 127.0.0.1 for kubectl and clients.
+
+        Returns a `kubelab.server.ServerHandle` (`url`, `kubeconfig`, `token`, `stop()`). With
+        `kubeconfig`, the `kubelab` context is merged into that file; otherwise a private one is written."""
+        # The server layer sits above this one: look it up at call time rather than importing it.
+        server = importlib.import_module("kubelab.server")
+        return server.serve(self, port, kubeconfig)
 
     def trace(self, since: int | None = None) -> list:
         return self.trace_log.since(since)

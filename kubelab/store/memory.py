@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubelab.api import errors
+from kubelab.api.jsoncopy import copy_json
 from kubelab.store.watch import Event, Watch
 
 Obj = dict[str, Any]
@@ -48,12 +49,8 @@ _NESTED = (dict, list)
 
 
 def thaw(value: Any) -> Any:
-    """A mutable deep copy of a stored object (cheaper than copy.deepcopy: JSON data only)."""
-    if isinstance(value, dict):
-        return {k: thaw(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [thaw(v) if isinstance(v, (dict, list)) else v for v in value]
-    return value
+    """A mutable deep copy of a stored object."""
+    return copy_json(value)
 
 
 class MemoryStore:

@@ -73,6 +73,9 @@ spec:
 """
 
 
+ROOT_CA = "kube-root-ca.crt"  # the root CA publisher puts it in every namespace, as in real clusters
+
+
 def configmap(name: str, ns: str | None = None, **data: str) -> dict:
     meta: dict = {"name": name}
     if ns:
@@ -199,7 +202,7 @@ def test_list_all_namespaces_and_by_label_and_field_selector(cluster):
         {**configmap("b", "dev"), "metadata": {"name": "b", "namespace": "dev", "labels": {"env": "dev"}}},
         {**configmap("c"), "metadata": {"name": "c"}},
     ])
-    names = lambda objs: sorted(o["metadata"]["name"] for o in objs)  # noqa: E731
+    names = lambda objs: sorted(o["metadata"]["name"] for o in objs if o["metadata"]["name"] != ROOT_CA)  # noqa: E731
     assert names(cluster.list("cm", None)) == ["a", "b", "c"]
     assert names(cluster.list("cm", None, selector="env in (prod, dev)")) == ["a", "b"]
     assert names(cluster.list("cm", None, selector="env!=prod")) == ["b", "c"]
@@ -387,7 +390,7 @@ def test_system_namespaces_cannot_be_deleted(cluster):
 # -------------------------------------------------------------- watch
 def test_watch_sees_added_modified_and_deleted(cluster):
     w = cluster.watch("configmaps", "default")
-    assert w.drain() == []  # nothing in default yet (kube-root-ca.crt comes with later controllers)
+    assert [e["object"]["metadata"]["name"] for e in w.drain()] == [ROOT_CA]  # what every namespace has
     cluster.apply(configmap("cfg", a="1"))
     cluster.apply(configmap("cfg", a="2"))
     cluster.delete("cm", "cfg")
@@ -467,7 +470,7 @@ def test_restore_resets_the_lesson(cluster):
     cluster.apply(DEPLOYMENT)
     cluster.delete("cm", "base")
     cluster.restore(snap)
-    assert [c["metadata"]["name"] for c in cluster.list("cm")] == ["base"]
+    assert [c["metadata"]["name"] for c in cluster.list("cm")] == ["base", ROOT_CA]
     assert cluster.list("deploy") == []
 
 

@@ -155,25 +155,29 @@ def test_cordoned_node_gets_no_new_pods():
     assert {p["spec"]["nodeName"] for p in c.list("pods")} == {"kubelab-worker2"}
 
 
-def owned(name: str, kind: str, labels: dict | None = None) -> dict:
-    body = pod(name)
-    body["metadata"]["labels"] = labels or {}
-    body["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": kind, "name": "owner",
-                                            "uid": "00000000-0000-4000-8000-000000000001", "controller": True}]
-    return body
+def workload(kind: str, name: str, **spec) -> dict:
+    template = {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}}
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": template, **spec}}
+
+
+def pod_of(c: kubelab.Cluster, app: str) -> dict:
+    [found] = [p for p in c.list("pods", selector=f"app={app}") if not p["metadata"].get("deletionTimestamp")]
+    return found
 
 
 def test_drain_evicts_controlled_pods_and_leaves_daemonset_pods():
     c = make(2)  # one worker: every pod lands there
-    c.create(owned("web-1", "ReplicaSet"))
-    c.create(owned("agent-x", "DaemonSet"))
+    c.create(workload("ReplicaSet", "web", replicas=1))
+    c.create(workload("DaemonSet", "agent"))
+    web, agent = pod_of(c, "web")["metadata"]["name"], pod_of(c, "agent")["metadata"]["name"]
     evicted = c.drain("kubelab-worker")
-    assert evicted == ["default/web-1"]
-    web = c.get("pods", "web-1")
-    assert web["metadata"]["deletionTimestamp"]  # Terminating until its kubelet stops it
+    assert evicted == [f"default/{web}"]
+    gone = c.get("pods", web)
+    assert gone["metadata"]["deletionTimestamp"]  # Terminating until its kubelet stops it
     assert {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI"}.items() <= \
-        next(x for x in web["status"]["conditions"] if x["type"] == "DisruptionTarget").items()
-    assert "deletionTimestamp" not in c.get("pods", "agent-x")["metadata"]
+        next(x for x in gone["status"]["conditions"] if x["type"] == "DisruptionTarget").items()
+    assert "deletionTimestamp" not in c.get("pods", agent)["metadata"]
     assert node(c, "kubelab-worker")["spec"]["unschedulable"] is True
 
 
@@ -191,7 +195,8 @@ def test_drain_refuses_pods_without_a_controller_unless_forced():
 
 def test_drain_without_ignore_daemonsets_names_the_daemonset_pods():
     c = make(2)
-    c.create(owned("agent-x", "DaemonSet"))
+    c.create(workload("DaemonSet", "agent"))
+    agent = pod_of(c, "agent")["metadata"]["name"]
     with pytest.raises(DrainError, match=r"cannot delete DaemonSet-managed Pods \(use --ignore-daemonsets to "
-                                         r"ignore\): default/agent-x"):
+                                         rf"ignore\): default/{agent}"):
         c.drain("kubelab-worker", ignore_daemonsets=False)

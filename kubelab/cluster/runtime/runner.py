@@ -1,0 +1,287 @@
+"""Starting processes in a container — `start` (its main process) and `exec_` (`kubectl exec`) —
+and driving them on the caller's simulated clock.
+
+The returned generator schedules the process tree: the main process plus background jobs
+(`cmd &`), waking each when its sleep is over and yielding the earliest wake-up to the caller.
+Signals thrown in by the caller go where a kernel would send them: to a program that handles
+them, to a shell's trap (run after the current command), or nowhere, for a PID 1 without a
+handler — which is why `sh -c 'sleep 3600'` takes the whole grace period to stop.
+
+Read by: the kubelet, Compose. Reads: shell, commands, session, images, families, rootfs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Generator
+
+from kubelab.cluster.runtime.commands import DEFAULT_PATH, ELF_MARK, NotRunnable, locate, run_file
+from kubelab.cluster.runtime.families import family
+from kubelab.cluster.runtime.filesystem import Cred, unset_clock
+from kubelab.cluster.runtime.images import Image
+from kubelab.cluster.runtime.process import ExecError, ProcessContext, Signal, Sleep, StartError
+from kubelab.cluster.runtime.session import (
+    IO,
+    RUNAWAY_EXIT_CODE,
+    STEP_BUDGET,
+    Budget,
+    Input,
+    Runaway,
+    Session,
+    Task,
+    WaitFor,
+)
+from kubelab.cluster.runtime.shell import Shell
+
+Program = Generator[Sleep, None, int]
+START_ERROR_PREFIX = (
+    "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+    "runc create failed: unable to start container process: error during container init: "
+)
+EPSILON = 1e-9
+
+
+def expand_k8s_vars(text: str, env: dict[str, str]) -> str:
+    """Kubernetes' `$(VAR)` expansion for command, args and env values.
+
+    `$(VAR)` becomes VAR's value when VAR is defined, and stays literally otherwise; `$$` is an
+    escaped `$` (so `$$(VAR)` yields `$(VAR)`); any other `$` is kept as is.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "$" or i + 1 >= len(text):
+            out.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+        elif nxt == "(":
+            end = text.find(")", i + 2)
+            if end < 0:
+                out.append("$(")
+                i += 2
+                continue
+            name = text[i + 2 : end]
+            out.append(env[name] if name in env else f"$({name})")
+            i = end + 1
+        else:
+            out.append("$" + nxt)
+            i += 2
+    return "".join(out)
+
+
+def credentials(image: Image, ctx: ProcessContext) -> tuple[Cred, str]:
+    """The process's uid/gids and user name from securityContext (ctx.user) or the image's USER."""
+    spec = ctx.user or image.user or "0"
+    user, _, group = spec.partition(":")
+    uid, gid, name = 0, 0, None
+    try:
+        passwd = ctx.fs.read_text("/etc/passwd").splitlines()
+    except OSError:
+        passwd = []
+    entries = [line.split(":") for line in passwd if line.count(":") >= 6]
+    for fields in entries:
+        if fields[0] == user or (user.isdigit() and fields[2] == user):
+            name, uid, gid = fields[0], int(fields[2]), int(fields[3])
+            break
+    else:
+        uid = int(user) if user.isdigit() else 0
+    if group.isdigit():
+        gid = int(group)
+    gids = tuple(dict.fromkeys((gid, *ctx.groups)))
+    return Cred(uid, gids), name or str(uid)
+
+
+def make_session(image: Image, ctx: ProcessContext, *, budget: int = STEP_BUDGET) -> Session:
+    fam = family(image.family)
+    cred, user_name = credentials(image, ctx)
+    return Session(ctx, image, Budget(ctx.now, budget), cred, user_name, fam.flavor, fam.dialect or "ash")
+
+
+def container_env(image: Image, ctx: ProcessContext, cred: Cred) -> dict[str, str]:
+    """The image's ENV under the container's env, plus what runc adds (HOSTNAME, HOME, PATH)."""
+    env = {"PATH": DEFAULT_PATH, **image.env, "HOSTNAME": ctx.hostname, **ctx.env}
+    if "HOME" not in env:
+        home = "/root" if cred.uid == 0 else "/"
+        try:
+            for line in ctx.fs.read_text("/etc/passwd").splitlines():
+                f = line.split(":")
+                if len(f) > 5 and f[2] == str(cred.uid):
+                    home = f[5]
+        except OSError:
+            pass
+        env["HOME"] = home
+    return env
+
+
+def make_shell(image: Image, ctx: ProcessContext | None = None) -> Shell:
+    """A shell attached to a fresh container of `image` (for tests and static answers)."""
+    if ctx is None:
+        from kubelab.cluster.runtime.rootfs import container_fs
+
+        ctx = ProcessContext(
+            env={},
+            fs=container_fs(image),
+            hostname="localhost",
+            now=lambda: 0.0,
+            stdout=lambda t: None,
+            stderr=lambda t: None,
+        )
+    session = make_session(image, ctx)
+    return Shell(session, env=container_env(image, ctx, session.cred), cwd=ctx.workdir or image.workdir or "/")
+
+
+def _check_executable(argv: list[str], image: Image, session: Session, env: dict[str, str], cwd: str) -> None:
+    """What runc checks before the process exists; raises NotRunnable-like messages as ValueError."""
+    if not argv or not argv[0]:
+        raise ValueError('exec: "": executable file not found in $PATH')
+    fs = session.fs
+    try:
+        path, node = locate(fs, argv[0], env, cwd)
+    except NotRunnable as e:
+        if e.reason == "not found":
+            if "/" in argv[0]:
+                raise ValueError(f'exec: "{argv[0]}": stat {argv[0]}: no such file or directory')
+            raise ValueError(f'exec: "{argv[0]}": executable file not found in $PATH')
+        raise ValueError(f'exec: "{argv[0]}": permission denied')
+    if node.data.startswith(ELF_MARK):
+        return
+    if not node.data.startswith(b"#!"):
+        raise ValueError(f"exec {path}: exec format error")
+    interp = node.data[2:].split(b"\n", 1)[0].decode(errors="replace").split()
+    if interp and not fs.isfile(interp[0]):
+        raise ValueError(f"exec {path}: no such file or directory")
+
+
+def start(argv: list[str], image: Image, ctx: ProcessContext, *, budget: int = STEP_BUDGET) -> Program:
+    """Start a container's main process (PID 1). Raises StartError (exit code 128) if runc would fail."""
+    if ctx.fs.now is unset_clock:
+        ctx.fs.now = ctx.now
+    session = make_session(image, ctx, budget=budget)
+    env = container_env(image, ctx, session.cred)
+    cwd = ctx.workdir or image.workdir or "/"
+    if not ctx.fs.isdir(cwd):
+        ctx.fs.mkdir(cwd, parents=True, force=True)  # runc creates a missing working directory
+    try:
+        _check_executable(argv, image, session, env, cwd)
+    except ValueError as e:
+        raise StartError(START_ERROR_PREFIX + str(e)) from None
+    row = session.procs.spawn(" ".join(argv), user=session.user_name, started=ctx.now(), pid=1)
+    row.rss_kb = max(image.memory_bytes // 1024 // 8, 300)
+    return _drive(session, argv, env, cwd, pid=1)
+
+
+def exec_(argv: list[str], image: Image, ctx: ProcessContext, *, budget: int = STEP_BUDGET) -> Program:
+    """Run a command in a running container (`kubectl exec`). Raises ExecError if it cannot start."""
+    session = make_session(image, ctx, budget=budget)
+    env = container_env(image, ctx, session.cred)
+    cwd = ctx.workdir or image.workdir or "/"
+    try:
+        _check_executable(argv, image, session, env, cwd)
+    except ValueError as e:
+        exec_id = hashlib.sha256(f"{ctx.hostname} {ctx.now()} {argv} {len(session.procs.rows)}".encode()).hexdigest()
+        raise ExecError(
+            f'failed to exec in container: failed to start exec "{exec_id}": OCI runtime exec failed: '
+            f"exec failed: unable to start container process: {e}: unknown"
+        ) from None
+    row = session.procs.spawn(" ".join(argv), user=session.user_name, started=ctx.now())
+    return _drive(session, argv, env, cwd, pid=row.pid)
+
+
+def _drive(session: Session, argv: list[str], env: dict[str, str], cwd: str, pid: int) -> Program:
+    ctx = session.ctx
+    shell = Shell(session, argv0=argv[0], env=env, pid=pid, cwd=cwd)
+    io = IO(ctx.stdout, ctx.stderr, Input(ctx.stdin or ""))
+    path, node = locate(session.fs, argv[0], env, cwd)
+    main = Task(run_file(shell, path, node, argv, env, io, pid), pid, shell, wake=session.now())
+    try:
+        return (yield from _schedule(session, main))
+    finally:
+        for task in [main, *session.jobs.values()]:
+            task.gen.close()
+        if pid == 1:
+            for other in list(session.procs.rows):
+                session.procs.exit(other)
+        else:
+            session.procs.exit(pid)
+
+
+def _step(session: Session, task: Task, action: str = "send", signum: int = 0) -> None:
+    try:
+        if action == "throw":
+            request = task.gen.throw(Signal(signum))
+        else:
+            request = task.gen.send(None)
+    except StopIteration as stop:
+        task.status = stop.value if isinstance(stop.value, int) else 0
+    except Signal as s:
+        task.status = 128 + s.signum
+    except Runaway as r:
+        session.ctx.stderr(f"{task.shell.argv0 if task.shell else 'sh'}: {r}\n")
+        task.status = RUNAWAY_EXIT_CODE
+    except RecursionError:
+        session.ctx.stderr("kubelab stopped this process: it nested too deeply (endless recursion?)\n")
+        task.status = RUNAWAY_EXIT_CODE
+    else:
+        if isinstance(request, WaitFor):
+            task.waiting, task.wake = request.pids, math.inf
+        else:
+            task.waiting, task.wake = None, session.now() + max(request.seconds, 0.0)
+    if task.status is not None and task.pid in session.jobs:
+        session.finished[task.pid] = task.status
+
+
+def _deliver(session: Session, task: Task, signum: int) -> None:
+    if task.status is not None:
+        return
+    mode = session.procs.handlers.get(task.pid, {}).get(signum)
+    if signum == 9:
+        task.gen.close()
+        task.status = 137
+    elif mode == "throw":
+        _step(session, task, "throw", signum)
+    elif mode == "defer":
+        session.deferred.setdefault(task.pid, []).append(signum)
+        if task.waiting is not None:  # a trapped signal interrupts `wait`, as POSIX says
+            task.waiting, task.wake = None, session.now()
+    elif task.pid != 1 and signum != 17:
+        task.gen.close()
+        task.status = 128 + signum
+    if task.status is not None and task.pid in session.jobs:
+        session.finished[task.pid] = task.status
+
+
+def _schedule(session: Session, main: Task) -> Program:
+    while True:
+        progressed = True
+        while progressed and main.status is None:
+            progressed = False
+            for task in [main, *session.jobs.values()]:
+                for signum in session.procs.take_signals(task.pid):
+                    _deliver(session, task, signum)
+                    progressed = True
+                if task.status is not None:
+                    continue
+                if task.waiting is not None:
+                    watched = task.waiting or tuple(p for p in session.jobs if p != task.pid)
+                    if any(p in session.jobs and session.jobs[p].status is None for p in watched):
+                        continue
+                    task.waiting, task.wake = None, session.now()
+                if task.wake <= session.now() + EPSILON:
+                    _step(session, task)
+                    progressed = True
+        if main.status is not None:
+            return main.status
+        live = [t for t in [main, *session.jobs.values()] if t.status is None]
+        wake = min((t.wake for t in live if t.waiting is None), default=math.inf)
+        try:
+            yield Sleep(max(wake - session.now(), 0.0))
+        except Signal as s:
+            _deliver(session, main, s.signum)
+            if main.status is not None:
+                return main.status

@@ -1,0 +1,68 @@
+"""Storage: file nodes, credentials, and `Volume`, a tree of nodes that filesystems mount.
+
+A Volume is shared by reference: the same emptyDir instance mounted in two containers is one
+directory for both. `project` lays out ConfigMap/Secret/downward-API files the way the kubelet
+does (a timestamped directory, `..data` pointing at it, one symlink per key), so updates swap
+atomically and `ls -la` shows what it shows on a node.
+
+Read by: filesystem, rootfs, the kubelet (emptyDir, PVC data). Reads: clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubelab.cluster.runtime.clock import strftime
+
+
+@dataclass
+class Node:
+    kind: str  # "file" | "dir" | "link"
+    data: bytes = b""
+    mode: int = 0o644
+    uid: int = 0
+    gid: int = 0
+    mtime: float = 0.0
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class Cred:
+    """Who is asking: root bypasses permission bits, as in the kernel."""
+
+    uid: int = 0
+    gids: tuple[int, ...] = (0,)
+
+
+ROOT = Cred()
+
+
+class Volume:
+    """A tree of nodes keyed by path relative to the volume root ("" is the root directory)."""
+
+    def __init__(self, mode: int = 0o777) -> None:
+        self.nodes: dict[str, Node] = {"": Node("dir", mode=mode)}
+        self._generation = 0
+
+    def project(self, files: dict[str, str | bytes], *, mode: int = 0o644, gid: int = 0, now: float = 0.0) -> None:
+        """(Re)write projected files the kubelet's way: `..<timestamp>/key`, `..data` → it, `key` → `..data/key`."""
+        self._generation += 1
+        stamp = f"..{_stamp(now)}.{int((now % 1) * 1e9) + self._generation:09d}"
+        for rel in [r for r in self.nodes if r and r.split("/")[0].startswith("..")]:
+            del self.nodes[rel]
+        for rel in [r for r in self.nodes if r and "/" not in r and self.nodes[r].kind == "link"]:
+            del self.nodes[rel]
+        self.nodes[stamp] = Node("dir", mode=0o755, gid=gid, mtime=now)
+        for key, value in sorted(files.items()):
+            data = value.encode() if isinstance(value, str) else value
+            parts = key.split("/")
+            for i in range(1, len(parts)):
+                self.nodes.setdefault(stamp + "/" + "/".join(parts[:i]), Node("dir", mode=0o755, gid=gid, mtime=now))
+            self.nodes[f"{stamp}/{key}"] = Node("file", data=data, mode=mode, gid=gid, mtime=now)
+            top = parts[0]
+            self.nodes[top] = Node("link", target=f"..data/{top}", mode=0o777, mtime=now)
+        self.nodes["..data"] = Node("link", target=stamp, mode=0o777, mtime=now)
+
+
+def _stamp(now: float) -> str:
+    return strftime("%Y_%m_%d_%H_%M_%S", now)
