@@ -17,7 +17,7 @@ import json
 import os
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +28,18 @@ from kubelab.cluster.apiserver import ApiServer, any_kind, kind_of, namespace_of
 from kubelab.cluster.clock import SimClock
 from kubelab.cluster.controllers.base import Controller
 from kubelab.cluster.nodeops import NodeOperations
+from kubelab.cluster.podops import PodOperations
 from kubelab.cluster.recorder import EventRecorder, Trace
 from kubelab.cluster.rolloutops import RolloutOperations
 from kubelab.store.memory import MemoryStore, Obj, thaw
-from kubelab.store.watch import Watch
+from kubelab.store.watch import Event, Watch
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_PUMP_STEPS = 1_000_000
 
 
-class Cluster(NodeOperations, RolloutOperations):
+class Cluster(NodeOperations, RolloutOperations, PodOperations):
     """A local Kubernetes cluster in this Python process.
 
     >>> c = Cluster(clock="stepped", seed=1)
@@ -71,6 +72,7 @@ class Cluster(NodeOperations, RolloutOperations):
         self.controllers: list[Controller] = []
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._servers: list[Any] = []  # API servers started by serve(), stopped by close()
         self._bootstrap()
         self._install_components(nodes)
         self.pump()
@@ -269,10 +271,10 @@ class Cluster(NodeOperations, RolloutOperations):
             return ("create", kind, prepared, None)
         original_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
         original = json.loads(original_text) if original_text else None
-        diff = patch.create_three_way_patch(original, modified, thaw(live), kind)
+        diff = patch.create_three_way_patch(original, modified, live, kind)  # the engines copy their inputs
         if not diff:
             return ("unchanged", kind, live, live)
-        merged = patch.strategic_merge_patch(thaw(live), diff, kind)
+        merged = patch.strategic_merge_patch(live, diff, kind)
         merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
         return ("update", kind, self.api.prepare_update(merged, ns), live)
 
@@ -338,9 +340,13 @@ class Cluster(NodeOperations, RolloutOperations):
         resource_version: str | int | None = None,
         selector: str | None = None,
         field_selector: str | None = None,
+        bookmarks: bool = False,
     ) -> ClusterWatch:
         """Events as `{"type": ..., "object": ...}` dicts. Without `resource_version`, current objects
-        arrive first as ADDED (like a watch with no resourceVersion); with one, only later changes."""
+        arrive first as ADDED (like a watch with no resourceVersion); with one, only later changes.
+        With `bookmarks`, a BOOKMARK marks the end of the initial events (annotated
+        `k8s.io/initial-events-end`, as a WatchList stream does) and `next(timeout)` answers an idle
+        wait with a BOOKMARK carrying the current resourceVersion."""
         from kubelab.cluster.apiserver import predicate
 
         k = any_kind(kind)
@@ -349,9 +355,12 @@ class Cluster(NodeOperations, RolloutOperations):
             since = int(resource_version) if resource_version not in (None, "") else None
             w = self.store.watch((k.group, k.plural), namespace if k.namespaced else None, since=since,
                                  predicate=predicate(k, selector, field_selector), initial=since is None)
+            if bookmarks:
+                w.push(Event("BOOKMARK", (k.group, k.plural), _bookmark(k, self.store.revision, initial_end=True),
+                             None, self.store.revision))
         if self.clock.mode == "stepped":
             w.idle_hook = self.step_watch
-        return ClusterWatch(w)
+        return ClusterWatch(w, (lambda: _bookmark(k, self.store.revision)) if bookmarks else None)
 
     def events(self, namespace: str | None = None) -> list[Obj]:
         """core/v1 Events, oldest first (by lastTimestamp, then name)."""
@@ -378,10 +387,13 @@ class Cluster(NodeOperations, RolloutOperations):
         """Serve this cluster's Kubernetes API over HTTPS on 127.0.0.1 for kubectl and clients.
 
         Returns a `kubelab.server.ServerHandle` (`url`, `kubeconfig`, `token`, `stop()`). With
-        `kubeconfig`, the `kubelab` context is merged into that file; otherwise a private one is written."""
+        `kubeconfig`, the `kubelab` context is merged into that file; otherwise a private one is written.
+        Closing the cluster stops it."""
         # The server layer sits above this one: look it up at call time rather than importing it.
         server = importlib.import_module("kubelab.server")
-        return server.serve(self, port, kubeconfig)
+        handle = server.serve(self, port, kubeconfig)
+        self._servers.append(handle)
+        return handle
 
     def trace(self, since: int | None = None) -> list:
         return self.trace_log.since(since)
@@ -400,6 +412,8 @@ class Cluster(NodeOperations, RolloutOperations):
             self.pump()
 
     def close(self) -> None:
+        for handle in self._servers:
+            handle.stop()
         self._closed = True
         with self.clock.changed:
             self.clock.changed.notify_all()
@@ -432,12 +446,17 @@ class ClusterSnapshot:
 class ClusterWatch:
     """Iterate `{"type", "object"}` events; `next(timeout)` returns None when nothing came."""
 
-    def __init__(self, watch: Watch) -> None:
+    def __init__(self, watch: Watch, bookmark: Callable[[], Obj] | None = None) -> None:
         self._watch = watch
+        self._bookmark = bookmark
 
     def next(self, timeout: float | None = None) -> dict[str, Any] | None:
         event = self._watch.next(timeout)
-        return None if event is None else {"type": event.type, "object": thaw(event.object)}
+        if event is None:
+            if self._bookmark is not None and not self._watch.stopped:
+                return {"type": "BOOKMARK", "object": self._bookmark()}
+            return None
+        return {"type": event.type, "object": thaw(event.object)}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:
@@ -457,6 +476,13 @@ class ClusterWatch:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _bookmark(kind: Kind, revision: int, *, initial_end: bool = False) -> Obj:
+    meta: dict[str, Any] = {"resourceVersion": str(revision)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta}
 
 
 def _with_last_applied(doc: Obj) -> Obj:

@@ -65,6 +65,8 @@ class MemoryStore:
         self._watches: dict[Resource, list[Watch]] = {}
         self._listeners: dict[Resource, list[Listener]] = {}
         self._any_listeners: list[Listener] = []
+        # (resource, owner uid) → {(namespace, name)}: what controllers and the GC ask most.
+        self._by_owner: dict[tuple[Resource, str], set[tuple[str, str]]] = {}
 
     # ----------------------------------------------------------------- reads
     @property
@@ -96,6 +98,32 @@ class MemoryStore:
                     items.extend(o for o in (objs[n] for n in names) if predicate(o))
             return items, self._revision
 
+    def owned_by(self, resource: Resource, owner_uid: str) -> builtins.list[Obj]:
+        """Objects of `resource` with an ownerReference to `owner_uid`, sorted like `list`."""
+        with self.lock:
+            keys = sorted(self._by_owner.get((resource, owner_uid), ()))
+            spaces = self._objects.get(resource, {})
+            return [spaces[ns][name] for ns, name in keys]
+
+    def _index(self, resource: Resource, old: Obj | None, new: Obj | None) -> None:
+        for obj, add in ((old, False), (new, True)):
+            if obj is None:
+                continue
+            meta = obj["metadata"]
+            key = (meta.get("namespace", ""), meta["name"])
+            for ref in meta.get("ownerReferences") or ():
+                uid = ref.get("uid")
+                if not uid:
+                    continue
+                if add:
+                    self._by_owner.setdefault((resource, uid), set()).add(key)
+                else:
+                    owned = self._by_owner.get((resource, uid))
+                    if owned is not None:
+                        owned.discard(key)
+                        if not owned:
+                            del self._by_owner[(resource, uid)]
+
     def count(self, resource: Resource) -> int:
         return sum(len(v) for v in self._objects.get(resource, {}).values())
 
@@ -114,6 +142,7 @@ class MemoryStore:
                 raise errors.already_exists(resource[0], resource[1], name)
             stored = self._stamp(obj, copy)
             space[name] = stored
+            self._index(resource, None, stored)
             self._emit(Event("ADDED", resource, stored, None, self._revision))
             return stored
 
@@ -131,6 +160,7 @@ class MemoryStore:
                 raise errors.conflict(resource[0], resource[1], name)
             stored = self._stamp(obj, copy)
             space[name] = stored
+            self._index(resource, old, stored)
             self._emit(Event("MODIFIED", resource, stored, old, self._revision))
             return stored
 
@@ -143,6 +173,7 @@ class MemoryStore:
             if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(resource[0], resource[1], name)
             del space[name]
+            self._index(resource, old, None)
             self._revision += 1
             # The DELETED event carries the last state at the deletion's revision, as etcd watches do.
             tomb = dict(old)
@@ -254,6 +285,7 @@ class MemoryStore:
         stored = dict(obj)
         stored["metadata"] = dict(obj["metadata"], resourceVersion=str(self._revision))
         space[name] = stored
+        self._index(resource, live, stored)
         self._emit(Event("ADDED" if live is None else "MODIFIED", resource, stored, live, self._revision))
 
     def close(self) -> None:

@@ -169,7 +169,9 @@ class SqliteStore(MemoryStore):
             if resource is None:
                 plural, _, group = text.partition(".")  # plurals have no dots; groups may
                 resource = resources[text] = (sys.intern(group), sys.intern(plural))
-            self._objects.setdefault(resource, {}).setdefault(namespace, {})[name] = freeze(json.loads(value))
+            obj = freeze(json.loads(value))
+            self._objects.setdefault(resource, {}).setdefault(namespace, {})[name] = obj
+            self._index(resource, None, obj)
 
     # ------------------------------------------------------------- writes
     @property

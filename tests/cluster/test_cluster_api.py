@@ -404,12 +404,46 @@ def test_watch_resumes_from_a_resource_version(cluster):
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in w.drain()] == [("ADDED", "two")]
 
 
+def test_watch_with_bookmarks_marks_the_end_of_initial_events_and_idle_time(cluster):
+    cluster.apply(configmap("one"))
+    w = cluster.watch("cm", "default", bookmarks=True)
+    events = w.drain()
+    assert [e["type"] for e in events] == ["ADDED", "ADDED", "BOOKMARK"]
+    assert events[-1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    idle = w.next(timeout=0.01)
+    assert idle["type"] == "BOOKMARK"
+    assert idle["object"]["metadata"]["resourceVersion"] == str(cluster.store.revision)
+
+
 def test_watch_from_a_compacted_revision_is_gone(cluster):
     cluster.apply(configmap("one"))
     cluster.store.compact(cluster.store.revision)
     with pytest.raises(ApiError) as err:
         cluster.watch("cm", "default", resource_version=2)
     assert err.value.code == 410
+
+
+def test_state_file_keeps_the_cluster_across_restarts(tmp_path):
+    state = tmp_path / "lab.db"
+    with kubelab.Cluster(clock="stepped", seed=3, state=state) as first:
+        first.apply(configmap("kept", a="1"))
+        first.advance(120)
+        rv = first.get("cm", "kept")["metadata"]["resourceVersion"]
+        later = first.now
+    with kubelab.Cluster(clock="stepped", seed=3, state=state) as again:
+        kept = again.get("cm", "kept")
+        assert kept["data"] == {"a": "1"} and kept["metadata"]["resourceVersion"] == rv
+        assert again.now >= later  # simulated time went on from where it stopped
+        [new] = again.apply(configmap("new"))
+        assert int(new["metadata"]["resourceVersion"]) > int(rv)
+
+
+def test_state_file_in_use_by_another_cluster_is_refused(tmp_path):
+    state = tmp_path / "lab.db"
+    with kubelab.Cluster(clock="stepped", seed=3, state=state):
+        with pytest.raises(ApiError) as err:
+            kubelab.Cluster(clock="stepped", seed=3, state=state)
+    assert "in use by another kubelab cluster" in str(err.value)
 
 
 # ------------------------------------------------------- events, trace, time

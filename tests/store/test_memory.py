@@ -134,3 +134,18 @@ def test_listeners_hear_every_write_in_order():
     s.update(PODS, pod("a", x="1"))
     s.delete(PODS, "default", "a")
     assert heard == [("ADDED", "a"), ("MODIFIED", "a"), ("DELETED", "a")]
+
+
+def test_objects_can_be_found_by_owner_uid_as_they_change():
+    s = MemoryStore()
+    owned = pod("a")
+    owned["metadata"]["ownerReferences"] = [{"uid": "u1", "name": "rs", "kind": "ReplicaSet", "controller": True}]
+    s.create(PODS, owned)
+    s.create(PODS, pod("b"))
+    assert [o["metadata"]["name"] for o in s.owned_by(PODS, "u1")] == ["a"]
+    released = pod("a")
+    s.update(PODS, released)
+    assert s.owned_by(PODS, "u1") == []
+    s.update(PODS, owned)
+    s.delete(PODS, "default", "a")
+    assert s.owned_by(PODS, "u1") == []
