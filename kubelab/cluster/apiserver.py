@@ -215,7 +215,7 @@ class ApiServer:
         meta = obj.setdefault("metadata", {})
         old_meta = old["metadata"]
         wanted_rv = meta.get("resourceVersion")
-        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
             if key in old_meta:
                 meta[key] = old_meta[key]
             else:
@@ -262,6 +262,66 @@ class ApiServer:
 
     def _awaits_kubelet(self, kind: Kind, obj: Obj) -> bool:
         return kind.kind == "Pod" and bool(obj["metadata"].get("deletionGracePeriodSeconds"))
+
+    # ------------------------------------------------------- trusted writes
+    # Components (kubelets, the event recorder) write objects they built themselves, thousands of
+    # times a minute in a big cluster. These paths keep the semantics that matter — the object and
+    # its uid must exist, a stale resourceVersion is a 409, a status write changes only `status`, a
+    # pod never leaves Succeeded/Failed, hooks run, system metadata is filled — and skip the
+    # structural decode against the OpenAPI schema and field validation, which only guard against
+    # what a client could send. The store takes ownership of what is passed (no copy): the writer
+    # must build it fresh and never touch it again. (A pod status write: ~375 µs → ~60 µs.)
+    def update_status(self, obj: Obj) -> Obj:
+        """The status subresource for a trusted writer: the stored object with `obj["status"]`."""
+        kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+        meta = obj["metadata"]
+        ns = meta.get("namespace") or "default" if kind.namespaced else ""
+        old = self.get(kind, ns, meta["name"])
+        old_meta = old["metadata"]
+        if meta.get("uid") and meta["uid"] != old_meta.get("uid"):
+            raise ApiError("Conflict", f"Precondition failed: UID in precondition: {meta['uid']}, UID in object "
+                                       f"meta: {old_meta.get('uid')}")
+        status = obj.get("status") or {}
+        if kind.kind == "Pod":
+            before = (old.get("status") or {}).get("phase")
+            if before in ("Succeeded", "Failed") and status.get("phase") != before:
+                raise invalid(kind.kind, kind.group, meta["name"], [FieldError(
+                    "Forbidden", "status.phase", detail=f"cannot transition from terminal phase {before} to "
+                                                        f"{status.get('phase')}")])
+        new = dict(old)  # spec and metadata are shared with the stored version: both are immutable
+        new["status"] = status
+        for hook in self.on_update.get(kind.kind, ()):
+            hook(new, old)
+        return self.store.update((kind.group, kind.plural), new, expect_rv=meta.get("resourceVersion") or None,
+                                 copy=False)
+
+    def create_trusted(self, obj: Obj) -> Obj:
+        """Create an object a component built (an Event): namespace checks, uid, creationTimestamp, hooks."""
+        kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+        meta = obj["metadata"] = dict(obj.get("metadata") or {})
+        if kind.namespaced:
+            meta["namespace"] = meta.get("namespace") or "default"
+        else:
+            meta.pop("namespace", None)
+        meta["uid"] = self.uid()
+        meta["creationTimestamp"] = self.now()
+        return self.commit_create(kind, obj)
+
+    def replace_trusted(self, obj: Obj) -> Obj:
+        """Replace an object a component owns (an aggregated Event's count), keeping its system metadata."""
+        kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+        meta = obj["metadata"]
+        ns = meta.get("namespace") or "default" if kind.namespaced else ""
+        old = self.get(kind, ns, meta["name"])
+        new = obj
+        new_meta = new["metadata"] = dict(new.get("metadata") or {})
+        for key in ("uid", "creationTimestamp", "namespace"):
+            if key in old["metadata"]:
+                new_meta[key] = old["metadata"][key]
+        for hook in self.on_update.get(kind.kind, ()):
+            hook(new, old)
+        return self.store.update((kind.group, kind.plural), new, expect_rv=meta.get("resourceVersion") or None,
+                                 copy=False)
 
     # -------------------------------------------------------------- binding
     def bind(self, namespace: str, name: str, node: str) -> Obj:
@@ -354,10 +414,19 @@ class ApiServer:
         return int(spec.get("terminationGracePeriodSeconds", 30))
 
     def finish_deletion(self, kind: Kind, namespace: str, name: str) -> Obj | None:
-        """Remove an object whose deletion is complete (kubelet confirmed, finalizers gone)."""
+        """The last word on a deletion (a kubelet confirming its pod stopped: a delete with grace
+        period 0). Finalizers still hold the object — with `deletionGracePeriodSeconds: 0` — until
+        their controllers remove them (a Job counts its pod first); otherwise it leaves the store."""
         resource = (kind.group, kind.plural)
-        if self.store.get(resource, namespace, name) is None:
+        live = self.store.get(resource, namespace, name)
+        if live is None:
             return None
+        if live["metadata"].get("finalizers") and kind.kind != "Namespace":
+            if live["metadata"].get("deletionGracePeriodSeconds") == 0:
+                return live
+            held = thaw(live)
+            held["metadata"]["deletionGracePeriodSeconds"] = 0
+            return self.store.update(resource, held)
         gone = self.store.delete(resource, namespace, name)
         self.trace.add("api-server", "deleted", gone)
         return gone

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 STEPPED_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: where every stepped cluster starts
 
@@ -108,7 +109,13 @@ class SimClock:
 
 def rfc3339(t: float) -> str:
     """`2026-01-01T00:00:00Z`: the second-precision timestamps Kubernetes objects carry."""
-    return datetime.fromtimestamp(int(t), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339_second(int(t))
+
+
+@lru_cache(maxsize=4096)
+def _rfc3339_second(second: int) -> str:
+    # Every status write and event stamps the same few seconds: format each second once.
+    return datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc3339_micro(t: float) -> str:

@@ -26,6 +26,7 @@ from kubelab.cluster.controllers.serviceaccount import RootCACertPublisher, Serv
 from kubelab.cluster.controllers.statefulset import StatefulSetController
 from kubelab.cluster.controllers.tainteviction import TaintEvictionController
 from kubelab.cluster.controllers.ttlafterfinished import TTLAfterFinishedController
+from kubelab.cluster.kubelet import install as install_kubelets
 from kubelab.cluster.nodes import NodeAgent, plan
 from kubelab.cluster.scheduler import Scheduler
 
@@ -49,6 +50,7 @@ def install(cluster: Cluster, nodes: int) -> None:
     cluster.add_controller(PersistentVolumeController(cluster))
     cluster.scheduler = Scheduler(cluster)
     cluster.add_controller(cluster.scheduler)
+    install_kubelets(cluster)
     cluster.add_controller(NodeLifecycleController(cluster))
     cluster.add_controller(TaintEvictionController(cluster))
     cluster.add_controller(PodGarbageCollector(cluster))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from kubelab.api import kinds
 from kubelab.api.errors import ApiError
 from kubelab.cluster.clock import Timer, rfc3339, rfc3339_micro
+from kubelab.cluster.kubelet import Kubelet
 from kubelab.cluster.scheduling import resources, taints
 
 if TYPE_CHECKING:
@@ -261,6 +262,7 @@ class NodeAgent:
         self._timer: Timer | None = None
         self._last_post = 0.0
         self._last_unschedulable: bool | None = None
+        self.kubelet = Kubelet(cluster, name)  # the pod-running half of this node's kubelet
 
     # ---------------------------------------------------------------- life
     def register(self, config: NodeConfig) -> Obj:
@@ -279,12 +281,14 @@ class NodeAgent:
         """The kubelet runs (again): renew the Lease and report status right away, then every 10 s."""
         self.alive = True
         self._cancel()
+        self.kubelet.start()
         self.tick()
 
     def stop(self) -> None:
-        """The kubelet goes silent: no more Lease renewals or status reports."""
+        """The kubelet goes silent: no more Lease renewals or status reports, and its pods are left as they are."""
         self.alive = False
         self._cancel()
+        self.kubelet.stop()
 
     def _cancel(self) -> None:
         if self._timer is not None:

@@ -16,7 +16,7 @@ def make(kubelet: bool = True) -> kubelab.Cluster:
     return c
 
 
-def daemonset(name: str = "fluentd", *, image: str = "fluentd", strategy: dict | None = None, **pod_spec) -> dict:
+def daemonset(name: str = "fluentd", *, image: str = "nginx:1.25", strategy: dict | None = None, **pod_spec) -> dict:
     spec: dict = {
         "selector": {"matchLabels": {"app": name}},
         "template": {"metadata": {"labels": {"app": name}},
@@ -129,13 +129,13 @@ def test_rolling_update_replaces_one_pod_at_a_time_and_records_revisions():
     c.apply(daemonset())
     c.settle()
     first = set(placement(c).values())
-    c.apply(daemonset(image="fluentd:v2"))
+    c.apply(daemonset(image="nginx:1.26"))
     live = [p for p in c.list("pods") if not p["metadata"].get("deletionTimestamp")]
-    assert len([p for p in live if p["spec"]["containers"][0]["image"] == "fluentd"]) == 1  # maxUnavailable 1
+    assert len([p for p in live if p["spec"]["containers"][0]["image"] == "nginx:1.25"]) == 1  # maxUnavailable 1
     c.settle()
     pods = c.list("pods")
     assert len(pods) == 2 and not first & {p["metadata"]["name"] for p in pods}
-    assert {p["spec"]["containers"][0]["image"] for p in pods} == {"fluentd:v2"}
+    assert {p["spec"]["containers"][0]["image"] for p in pods} == {"nginx:1.26"}
     revisions = sorted((r["revision"], r["metadata"]["name"]) for r in c.list("controllerrevisions"))
     assert [n for n, _ in revisions] == [1, 2]
     current = revisions[-1][1]
@@ -148,11 +148,11 @@ def test_max_surge_starts_the_new_pod_before_the_old_one_goes():
     strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     c.apply(daemonset(strategy=strategy))
     c.settle()
-    c.apply(daemonset(image="fluentd:v2", strategy=strategy))
+    c.apply(daemonset(image="nginx:1.26", strategy=strategy))
     pods = c.list("pods")
     assert len(pods) == 3  # one node runs old and new side by side
     c.settle()
-    assert {p["spec"]["containers"][0]["image"] for p in c.list("pods")} == {"fluentd:v2"}
+    assert {p["spec"]["containers"][0]["image"] for p in c.list("pods")} == {"nginx:1.26"}
 
 
 def test_on_delete_keeps_old_pods_until_someone_deletes_them():
@@ -160,15 +160,15 @@ def test_on_delete_keeps_old_pods_until_someone_deletes_them():
     strategy = {"type": "OnDelete"}
     c.apply(daemonset(strategy=strategy))
     c.settle()
-    c.apply(daemonset(image="fluentd:v2", strategy=strategy))
+    c.apply(daemonset(image="nginx:1.26", strategy=strategy))
     c.settle()
-    assert {p["spec"]["containers"][0]["image"] for p in c.list("pods")} == {"fluentd"}
+    assert {p["spec"]["containers"][0]["image"] for p in c.list("pods")} == {"nginx:1.25"}
     assert "updatedNumberScheduled" not in c.get("ds", "fluentd")["status"]  # omitted when 0, as Go does
     victim = placement(c)["kubelab-worker"]
     c.delete("pods", victim)
     c.settle()
     images = {p["spec"]["nodeName"]: p["spec"]["containers"][0]["image"] for p in c.list("pods")}
-    assert images == {"kubelab-worker": "fluentd:v2", "kubelab-worker2": "fluentd"}
+    assert images == {"kubelab-worker": "nginx:1.26", "kubelab-worker2": "nginx:1.25"}
     assert c.get("ds", "fluentd")["status"]["updatedNumberScheduled"] == 1
 
 

@@ -158,7 +158,8 @@ def test_a_suspended_job_starts_no_pods_until_resumed():
 
 def test_deleting_a_running_pod_counts_as_a_failure_and_it_is_replaced():
     c = make()
-    c.apply(job(image="nginx"))
+    # A shell as PID 1 ignores SIGTERM: the kubelet kills it after the grace period (exit 137).
+    c.apply(job(command=["sh", "-c", "sleep 3600"]))
     c.settle()
     first = c.list("pods")[0]["metadata"]["name"]
     c.delete("pods", first)

@@ -149,10 +149,8 @@ def test_when_every_node_is_down_nothing_is_evicted():
 def test_pods_ready_condition_turns_false_when_their_node_goes_silent():
     c = make(2)
     c.create(pod("web"))
-    live = c.get("pods", "web")
-    live["status"]["conditions"].append({"type": "Ready", "status": "True", "lastProbeTime": None,
-                                         "lastTransitionTime": "2026-01-01T00:00:00Z"})
-    c.api.update(live, subresource="status")  # what a kubelet would have reported
+    c.settle()  # its kubelet reports it Running and Ready
+    assert next(x for x in c.get("pods", "web")["status"]["conditions"] if x["type"] == "Ready")["status"] == "True"
     c.fail_node("kubelab-worker")
     c.advance(55)
     ready = next(x for x in c.get("pods", "web")["status"]["conditions"] if x["type"] == "Ready")

@@ -3,16 +3,13 @@ adoption and release by labels, status counters, minReadySeconds, creation failu
 
 from __future__ import annotations
 
-import podstatus
-
 import kubelab
 from kubelab.api.errors import ApiError
+from kubelab.cluster.clock import parse_time
 
 
 def make() -> kubelab.Cluster:
-    c = kubelab.Cluster(nodes=3, clock="stepped", seed=1)
-    podstatus.start_kubelets(c)
-    return c
+    return kubelab.Cluster(nodes=3, clock="stepped", seed=1)
 
 
 def replicaset(name: str = "web", replicas: int = 3, **spec) -> dict:
@@ -73,28 +70,32 @@ def test_deleted_pod_is_replaced_by_replicaset():
     assert {p["metadata"]["name"] for p in c.list("pods")} == after  # the deleted pod left once stopped
 
 
-def test_scale_down_deletes_unscheduled_then_not_ready_then_most_recently_ready_pods():
+def orphan(name: str, image: str = "nginx:1.25", **spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "web", "tier": "front"}},
+            "spec": {"containers": [{"name": "nginx", "image": image, **spec.pop("container", {})}], **spec}}
+
+
+def test_scale_down_deletes_unscheduled_then_pending_then_not_ready_then_most_recently_ready_pods():
     c = make()
-    c.create(replicaset(replicas=3))
-    first, second, third = (p["metadata"]["name"] for p in pods(c))
-    podstatus.mark_ready(c, first)
+    c.create(orphan("ready-early"))
     c.advance(60)
-    podstatus.mark_ready(c, second)
-    podstatus.mark_ready(c, third, ready=False)
+    c.create(orphan("ready-late"))
+    # nginx answers /healthz with 404: the pod runs but its readiness probe never passes.
+    c.create(orphan("not-ready", container={"readinessProbe": {"httpGet": {"path": "/healthz", "port": 80}}}))
+    c.create(orphan("pending", image="nginx:does-not-exist"))  # never pulls: stays Pending
+    c.create(orphan("unscheduled", nodeSelector={"disktype": "ssd"}))  # no node has that label
     c.advance(60)
-    for node in ("kubelab-worker", "kubelab-worker2"):
-        c.cordon(node)
-    c.scale("rs", "web", 4)
-    unscheduled = next(p["metadata"]["name"] for p in pods(c) if not p["spec"].get("nodeName"))
-    order = []
-    for size in (3, 2, 1):
+    c.create(replicaset(replicas=5))  # adopts the five instead of creating any
+    assert sorted(p["metadata"]["name"] for p in pods(c)) == [
+        "not-ready", "pending", "ready-early", "ready-late", "unscheduled"]
+    assert [r for r, _ in events(c)] == []
+    deleted = []
+    for size in (4, 3, 2, 1):
         c.scale("rs", "web", size)
-        gone = {p["metadata"]["name"] for p in pods(c, terminating=True)} | (
-            {unscheduled} - {p["metadata"]["name"] for p in c.list("pods")})
-        order.extend(sorted(gone - set(order)))
-    assert order == [unscheduled, third, second]
-    assert [p["metadata"]["name"] for p in pods(c)] == [first]
-    assert events(c)[-3:] == [("SuccessfulDelete", f"Deleted pod: {n}") for n in order]
+        deleted.append(events(c)[-1])
+    assert deleted == [("SuccessfulDelete", f"Deleted pod: {name}")
+                       for name in ("unscheduled", "pending", "not-ready", "ready-late")]
+    assert [p["metadata"]["name"] for p in pods(c)] == ["ready-early"]
 
 
 def test_pod_deletion_cost_annotation_decides_between_equal_pods():
@@ -141,12 +142,14 @@ def test_pod_relabelled_out_of_the_selector_is_released_and_replaced():
 def test_min_ready_seconds_delays_available_replicas_and_the_controller_looks_again():
     c = make()
     c.create(replicaset(replicas=1, minReadySeconds=10))
-    podstatus.mark_ready(c, pods(c)[0])
-    status = c.get("rs", "web")["status"]
-    assert (status["readyReplicas"], status.get("availableReplicas", 0)) == (1, 0)
-    c.advance(9)
+    while not c.get("rs", "web")["status"].get("readyReplicas"):
+        c.advance(0.5)
     assert c.get("rs", "web")["status"].get("availableReplicas", 0) == 0
-    c.advance(1)
+    ready = next(x for x in pods(c)[0]["status"]["conditions"] if x["type"] == "Ready")
+    available_at = parse_time(ready["lastTransitionTime"]) + 10
+    c.advance(available_at - c.now - 0.5)
+    assert c.get("rs", "web")["status"].get("availableReplicas", 0) == 0
+    c.advance(0.5)  # nothing else happens at that instant: the controller's own re-check counts it
     assert c.get("rs", "web")["status"]["availableReplicas"] == 1
 
 

@@ -3,19 +3,17 @@ deterministic names and events for a seed."""
 
 from __future__ import annotations
 
-import podstatus
 import pytest
 
 import kubelab
+from kubelab.cluster.clock import rfc3339
 from kubelab.cluster.rolloutops import RolloutError
 
 REVISION = "deployment.kubernetes.io/revision"
 
 
 def make(seed: int = 1) -> kubelab.Cluster:
-    c = kubelab.Cluster(nodes=3, clock="stepped", seed=seed)
-    podstatus.start_kubelets(c)
-    return c
+    return kubelab.Cluster(nodes=3, clock="stepped", seed=seed)
 
 
 def deploy(c: kubelab.Cluster, image: str = "nginx:1.25", **spec) -> None:
@@ -134,7 +132,7 @@ def test_restart_creates_a_new_replicaset_with_the_restarted_at_annotation():
     old_pods = {p["metadata"]["name"] for p in c.list("pods")}
     d = c.rollout_restart("web")
     stamp = d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
-    assert stamp == "2026-01-01T00:00:02Z"
+    assert stamp == rfc3339(c.now)
     with pytest.raises(RolloutError, match="if restart has already been triggered within the past second"):
         c.rollout_restart("web")
     c.settle()

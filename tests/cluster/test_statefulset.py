@@ -74,9 +74,9 @@ def test_status_reports_replicas_and_revisions():
                       "updatedReplicas": 3}
 
 
-def test_without_a_kubelet_ordered_ready_stops_at_the_first_pod():
+def test_ordered_ready_stops_at_a_first_pod_that_never_gets_ready():
     c = make(kubelet=False)
-    c.apply(web())
+    c.apply(web(image="nginx:does-not-exist"))
     c.advance(60)
     assert names(c) == ["web-0"]
 

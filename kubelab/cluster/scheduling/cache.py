@@ -42,10 +42,17 @@ class NodeInfo:
     requested: dict[str, int] = field(default_factory=dict)
     non_zero_cpu: int = 0
     non_zero_memory: int = 0
+    # (namespace, labels) → how many live pods carry them: spreading asks "how many pods here match
+    # this selector" for every node and every pod, and a ReplicaSet's pods share one label set.
+    label_groups: dict[tuple[str, frozenset[tuple[str, str]]], int] = field(default_factory=dict)
 
     @property
     def allocatable(self) -> dict[str, int]:
-        return resources.allocatable(self.node or {})
+        node = self.node or {}
+        cached = self.__dict__.get("_allocatable")
+        if cached is None or cached[0] is not node:  # stored Nodes are immutable: a new object, a new read
+            cached = self.__dict__["_allocatable"] = (node, resources.allocatable(node))
+        return cached[1]
 
     @property
     def labels(self) -> dict[str, str]:
@@ -61,7 +68,12 @@ class NodeInfo:
 
     def clone(self) -> NodeInfo:
         return NodeInfo(self.name, self.node, dict(self.pods), dict(self.requested), self.non_zero_cpu,
-                        self.non_zero_memory)
+                        self.non_zero_memory, dict(self.label_groups))
+
+    def matching(self, namespace: str, selector: Any) -> int:
+        """Live (not terminating) pods in `namespace` on this node whose labels `selector` matches."""
+        return sum(count for (ns, labels), count in self.label_groups.items()
+                   if ns == namespace and selector.matches(dict(labels)))
 
     def used_ports(self) -> list[tuple[str, str, int]]:
         return [port for pod in self.pods.values() for port in pod.ports]
@@ -80,6 +92,13 @@ class NodeInfo:
             self.requested[name] = self.requested.get(name, 0) + sign * value
         self.non_zero_cpu += sign * pod.non_zero[0]
         self.non_zero_memory += sign * pod.non_zero[1]
+        if not pod.terminating:
+            group = (pod.namespace, frozenset(pod.labels.items()))
+            count = self.label_groups.get(group, 0) + sign
+            if count:
+                self.label_groups[group] = count
+            else:
+                self.label_groups.pop(group, None)
 
 
 def bound_pod(pod: Obj) -> BoundPod | None:

@@ -12,6 +12,7 @@ Read by: scheduling.cache, scheduling.filters, scheduling.scoring. Reads: api._q
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from kubelab.api._quantity import QuantityError, parse_json
@@ -27,6 +28,19 @@ DEFAULT_MEMORY = 200 * 1024 * 1024
 def amount(resource: str, value: Any) -> int:
     """A quantity as the scheduler's integer: millicores for cpu, whole units (bytes…) otherwise.
     Like Quantity.MilliValue()/Value(), fractions round up; an unreadable value counts as 0."""
+    try:
+        return _amount_cached(resource, value)
+    except TypeError:  # an unhashable value (a malformed manifest): parse it every time
+        return _amount(resource, value)
+
+
+@lru_cache(maxsize=4096)
+def _amount_cached(resource: str, value: Any) -> int:
+    # Parsing a quantity is the scheduler's hottest path (every node, every pod); values repeat.
+    return _amount(resource, value)
+
+
+def _amount(resource: str, value: Any) -> int:
     try:
         exact: Fraction = parse_json(value).value
     except (QuantityError, IndexError):
@@ -56,8 +70,19 @@ def _peak(total: dict[str, int], candidate: dict[str, int]) -> None:
             total[name] = value
 
 
+_last_requests: list[Any] = [None, None]  # (pod, its requests): filters and scores ask once per node
+
+
 def pod_requests(pod: Obj) -> dict[str, int]:
     """What the pod asks of a node: {"cpu": millicores, "memory": bytes, …} (absent = 0)."""
+    if _last_requests[0] is pod:
+        return dict(_last_requests[1])
+    total = _pod_requests(pod)
+    _last_requests[0], _last_requests[1] = pod, total
+    return dict(total)
+
+
+def _pod_requests(pod: Obj) -> dict[str, int]:
     spec = pod.get("spec") or {}
     total: dict[str, int] = {}
     for container in spec.get("containers") or ():

@@ -142,8 +142,7 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
 
 
 def _matching(info: NodeInfo, namespace: str, selector: LabelSelector) -> int:
-    return sum(1 for p in info.pods.values()
-               if p.namespace == namespace and not p.terminating and selector.matches(p.labels))
+    return info.matching(namespace, selector)
 
 
 def normalized_image(name: str) -> str:

@@ -1,0 +1,172 @@
+"""One node's image store: which images it has, its serialized puller, and the kubelet's pull messages.
+
+The store starts with the pause image (kind and minikube nodes have it preloaded) and gains an
+image when a pull finishes. Pulls are serialized, as the kubelet's default `serializeImagePulls`
+makes them: a pull waits for the one before it, which is what the "(… including waiting)" part
+of the `Pulled` event measures. Unknown images fail with containerd's message from the runtime
+catalog. Each pulled image also keeps an unpacked filesystem, and a container gets a copy of it
+instead of a fresh build — containerd's snapshots, and much cheaper for thousands of pods.
+
+Read by: kubelet.startup (image and create steps), kubelet.agent, kubelet.worker. Reads: cluster.runtime, stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubelab.cluster.kubelet.stages import seconds_for
+from kubelab.cluster.runtime import (
+    FileSystem,
+    Image,
+    ProcessContext,
+    Volume,
+    container_fs,
+    lookup,
+    parse_reference,
+    pull_failure,
+)
+from kubelab.cluster.runtime.filesystem import Node
+from kubelab.cluster.runtime.runner import credentials
+
+PRELOADED = ("registry.k8s.io/pause:3.10",)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """A pull as the node's puller schedules it: when it finishes, and the kubelet's words for it."""
+
+    started_at: float  # when the puller took it (after the pulls queued before it)
+    done_at: float
+    image: Image | None
+    error: str = ""  # `rpc error: code = … desc = …` when the registry refuses
+
+    @property
+    def ok(self) -> bool:
+        return self.image is not None
+
+
+def go_duration(seconds: float) -> str:
+    """A Go time.Duration truncated to milliseconds, as the kubelet prints it: `2.1s`, `520ms`, `1m5.2s`."""
+    millis = int(round(seconds * 1000))  # whole milliseconds (the simulated clock's floats carry noise)
+    if millis == 0:
+        return "0s"
+    if millis < 1000:
+        return f"{millis}ms"
+    minutes, rest = divmod(millis, 60_000)
+    text = f"{rest // 1000}.{rest % 1000:03d}".rstrip("0").rstrip(".") + "s"
+    if minutes:
+        hours, minutes = divmod(minutes, 60)
+        text = (f"{hours}h" if hours else "") + f"{minutes}m" + text
+    return text
+
+
+class ImageStore:
+    def __init__(self) -> None:
+        self._images: dict[str, Image | None] = {}  # what a reference resolves to (catalog look-ups are deep copies)
+        self.present: dict[str, float] = {}  # canonical reference → when its pull finished
+        self.free_at = 0.0  # when the serialized puller takes the next pull
+        self._templates: dict[str, FileSystem] = {}
+        self._users: dict[tuple, dict] = {}
+        for ref in PRELOADED:
+            image = self.resolve(ref)
+            if image is not None:
+                self.present[image.reference] = 0.0
+
+    def resolve(self, ref: str) -> Image | None:
+        if ref not in self._images:
+            self._images[ref] = lookup(ref)
+        return self._images[ref]
+
+    def remember(self, ref: str) -> None:
+        """An image the node had before the kubelet restarted (a cluster reopened from its state file)."""
+        image = self.resolve(ref)
+        if image is not None:
+            self.present.setdefault(image.reference, 0.0)
+
+    def has(self, image: Image, now: float) -> bool:
+        done = self.present.get(image.reference)
+        return done is not None and done <= now
+
+    def pull(self, ref: str, now: float) -> PullResult:
+        """Queue a pull of `ref` behind the node's other pulls; the image is present once it is done."""
+        image = self.resolve(ref)
+        start = max(now, self.free_at)
+        if image is None:
+            done = start + seconds_for("pull-failure")
+            self.free_at = done
+            code, message = pull_failure(ref)
+            return PullResult(start, done, None, f"rpc error: code = {code} desc = {message}")
+        known = image.reference in self.present  # layers on disk, or a pull of them already queued
+        done = start + (seconds_for("repull") if known else seconds_for("pull", image.pull_seconds))
+        self.free_at = done
+        self.present[image.reference] = min(self.present.get(image.reference, done), done)
+        return PullResult(start, done, image)
+
+    def filesystem(self, image: Image, now: float, mountpoints: tuple[str, ...] = (),
+                   files: dict[str, str] | None = None) -> FileSystem:
+        """A container's root filesystem: a private copy of the image's unpacked snapshot, with the
+        directories its volumes mount on already made (once per image, not once per container) and
+        the kubelet's own `files` (/etc/hosts…) in place."""
+        template = self._templates.get(image.reference)
+        if template is None:
+            template = self._templates[image.reference] = container_fs(image, hostname="localhost", now=now)
+            template.mountpoints = set()  # type: ignore[attr-defined]
+        missing = [path for path in mountpoints if path not in template.mountpoints]  # type: ignore[attr-defined]
+        for path in missing:
+            if not template.exists(path):
+                template.mkdir(path, parents=True, force=True)
+            template.mountpoints.add(path)  # type: ignore[attr-defined]
+        root = Volume()
+        root.nodes = {path: _clone(node) for path, node in template.root.nodes.items()}
+        for path, text in (files or {}).items():
+            root.nodes[path.strip("/")] = Node("file", data=text.encode(), mode=0o644, mtime=now)
+        return FileSystem(root)
+
+    def user(self, image: Image, ctx: ProcessContext) -> dict:
+        """The container's `user` status (uid, gid, supplementalGroups), read once per image and securityContext."""
+        key = (image.reference, ctx.user, ctx.groups)
+        found = self._users.get(key)
+        if found is None:
+            cred, _ = credentials(image, ctx)
+            found = self._users[key] = {"linux": {"uid": cred.uid, "gid": cred.gids[0] if cred.gids else 0,
+                                                  "supplementalGroups": list(cred.gids)}}
+        return found
+
+
+def _clone(node: Node) -> Node:
+    """A private copy of a file node (copy.copy's generic protocol is several times slower)."""
+    twin = object.__new__(Node)
+    twin.__dict__.update(node.__dict__)
+    return twin
+
+
+def canonical(ref: str) -> str:
+    """`nginx` → `docker.io/library/nginx:latest` (what containerd reports as the container's image)."""
+    try:
+        repository, tag, digest = parse_reference(ref)
+    except ValueError:
+        return ref
+    return f"{repository}:{tag}" if tag else f"{repository}@{digest}"
+
+
+def invalid_reference(ref: str) -> str | None:
+    """The kubelet's InvalidImageName message, or None for a well-formed reference."""
+    try:
+        parse_reference(ref)
+    except ValueError as err:
+        return f'Failed to apply default image tag "{ref}": couldn\'t parse image name "{ref}": {err}'
+    return None
+
+
+def pulled_message(ref: str, image: Image, pull_seconds: float, waited_seconds: float) -> str:
+    return (f'Successfully pulled image "{ref}" in {go_duration(pull_seconds)} '
+            f"({go_duration(waited_seconds)} including waiting). Image size: {image.size_bytes} bytes.")
+
+
+def present_message(ref: str) -> str:
+    return f'Container image "{ref}" already present on machine and can be accessed by the pod'
+
+
+def never_pull_message(ref: str) -> str:
+    return f'Container image "{ref}" is not present with pull policy of Never'
+

@@ -1,0 +1,294 @@
+"""Pod status from container statuses: phase, conditions and QoS class, as the kubelet computes them.
+
+Pure functions over API dicts, so they are tested as golden pairs (spec + container statuses in,
+status out). `phase` follows the kubelet's getPhase (init containers first, sidecars apart, then
+the regular containers and the restart policy); `conditions` builds PodReadyToStartContainers,
+Initialized, Ready, ContainersReady and PodScheduled with the kubelet's reasons and messages
+(`containers with unready status: [nginx]`); `pod_status` assembles the whole status in the
+field order of the Go struct, keeps conditions owned by others (DisruptionTarget) and keeps each
+condition's lastTransitionTime while its status does not change, as the status manager does.
+
+Read by: kubelet.worker (every sync), tests (golden pairs).
+Reads: cluster.clock (timestamps), scheduling.resources (amounts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelab.cluster.clock import rfc3339
+from kubelab.cluster.scheduling.resources import amount
+
+Obj = dict[str, Any]
+
+KUBELET_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+TERMINAL = ("Succeeded", "Failed")
+
+
+def is_sidecar(container: Obj) -> bool:
+    """A restartable init container (restartPolicy Always): it keeps running beside the app."""
+    return container.get("restartPolicy") == "Always"
+
+
+def by_name(statuses: list[Obj]) -> dict[str, Obj]:
+    return {s["name"]: s for s in statuses}
+
+
+# ------------------------------------------------------------------------------------- QoS
+def qos_class(spec: Obj) -> str:
+    """Guaranteed when every container limits cpu and memory with requests equal to the limits,
+    BestEffort when no container asks for anything, Burstable otherwise."""
+    requests: dict[str, int] = {}
+    limits: dict[str, int] = {}
+    guaranteed = True
+    for container in (*(spec.get("initContainers") or ()), *(spec.get("containers") or ())):
+        resources = container.get("resources") or {}
+        own_requests = {k: amount(k, v) for k, v in (resources.get("requests") or {}).items() if k in ("cpu", "memory")}
+        own_limits = {k: amount(k, v) for k, v in (resources.get("limits") or {}).items() if k in ("cpu", "memory")}
+        for name, value in own_requests.items():
+            if value:
+                requests[name] = requests.get(name, 0) + value
+        for name, value in own_limits.items():
+            if value:
+                limits[name] = limits.get(name, 0) + value
+        if set(own_limits) != {"cpu", "memory"}:
+            guaranteed = False
+        for name, value in own_requests.items():
+            if own_limits.get(name) != value:
+                guaranteed = False
+    if not requests and not limits:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed and limits else "Burstable"
+
+
+# ------------------------------------------------------------------------------------ phase
+def any_regular_started(spec: Obj, statuses: list[Obj]) -> bool:
+    """Has any app container ever run? (Then the pod was initialized, even if a sidecar restarts.)"""
+    names = {c["name"] for c in spec.get("containers") or ()}
+    for status in statuses:
+        if status["name"] in names and ("running" in status["state"] or "terminated" in status["state"]
+                                        or (status.get("lastState") or {}).get("terminated")):
+            return True
+    return False
+
+
+def phase(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], terminal: bool = False) -> str:
+    """The pod phase from its container statuses (`terminal`: no container will run again)."""
+    inits = by_name(init_statuses)
+    regular = by_name(statuses)
+    pending_init = pending_sidecars = failed_init = 0
+    unknown = running = waiting = stopped = succeeded = 0
+    for container in spec.get("initContainers") or ():
+        status = inits.get(container["name"])
+        if is_sidecar(container):
+            if status is None:
+                unknown += 1
+                continue
+            state = status["state"]
+            if "running" in state:
+                running += 1
+                if not status.get("started"):
+                    pending_sidecars += 1
+            elif "waiting" in state and not (status.get("lastState") or {}).get("terminated"):
+                pending_sidecars += 1
+            continue
+        if status is None or "running" in status["state"]:
+            pending_init += 1
+            continue
+        state = status["state"]
+        if "terminated" in state:
+            failed_init += state["terminated"]["exitCode"] != 0
+        elif (status.get("lastState") or {}).get("terminated"):
+            failed_init += status["lastState"]["terminated"]["exitCode"] != 0
+        else:
+            pending_init += 1
+    for container in spec.get("containers") or ():
+        status = regular.get(container["name"])
+        if status is None:
+            unknown += 1
+            continue
+        state = status["state"]
+        if "running" in state:
+            running += 1
+        elif "terminated" in state:
+            stopped += 1
+            succeeded += state["terminated"]["exitCode"] == 0
+        elif (status.get("lastState") or {}).get("terminated"):
+            stopped += 1
+        else:
+            waiting += 1
+    policy = spec.get("restartPolicy") or "Always"
+    if failed_init and policy == "Never":
+        return "Failed"
+    if pending_init or (pending_sidecars and not any_regular_started(spec, statuses)) or waiting:
+        return "Pending"
+    if running and not unknown:
+        return "Running"
+    if not running and stopped and not unknown:
+        if terminal:
+            return "Succeeded" if stopped == succeeded else "Failed"
+        if policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        return "Failed" if policy == "Never" else "Running"
+    return "Pending"
+
+
+# ------------------------------------------------------------------------------- conditions
+def _names(names: list[str]) -> str:
+    return "[" + " ".join(names) + "]"  # Go's %s of a []string
+
+
+def _readiness(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
+    """ContainersReady (the Ready condition is the same, plus readiness gates)."""
+    if pod_phase in TERMINAL:
+        return {"status": "False", "reason": "PodCompleted" if pod_phase == "Succeeded" else "PodFailed"}
+    inits, regular = by_name(init_statuses), by_name(statuses)
+    unknown: list[str] = []
+    unready: list[str] = []
+    checked = [(c, inits) for c in spec.get("initContainers") or () if is_sidecar(c)]
+    checked += [(c, regular) for c in spec.get("containers") or ()]
+    for container, known in checked:
+        status = known.get(container["name"])
+        if status is None:
+            unknown.append(container["name"])
+        elif not status.get("ready"):
+            unready.append(container["name"])
+    messages = []
+    if unknown:
+        messages.append(f"containers with unknown status: {_names(unknown)}")
+    if unready:
+        messages.append(f"containers with unready status: {_names(unready)}")
+    if messages:
+        return {"status": "False", "reason": "ContainersNotReady", "message": ", ".join(messages)}
+    return {"status": "True"}
+
+
+def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
+    inits = by_name(init_statuses)
+    unknown: list[str] = []
+    incomplete: list[str] = []
+    for container in spec.get("initContainers") or ():
+        status = inits.get(container["name"])
+        if status is None:
+            unknown.append(container["name"])
+        elif is_sidecar(container):
+            if not status.get("started"):
+                incomplete.append(container["name"])
+        elif (status["state"].get("terminated") or {}).get("exitCode", -1) != 0:
+            incomplete.append(container["name"])
+    if pod_phase == "Succeeded" and not unknown:
+        return {"status": "True", "reason": "PodCompleted"}
+    if any_regular_started(spec, statuses):
+        return {"status": "True"}
+    messages = []
+    if unknown:
+        messages.append(f"containers with unknown status: {_names(unknown)}")
+    if incomplete:
+        messages.append(f"containers with incomplete status: {_names(incomplete)}")
+    if messages:
+        return {"status": "False", "reason": "ContainersNotInitialized", "message": ", ".join(messages)}
+    return {"status": "True"}
+
+
+def _gates(spec: Obj, live_conditions: list[Obj]) -> Obj | None:
+    """The Ready condition's verdict on readiness gates (None when all are met)."""
+    present = {c.get("type"): c for c in live_conditions}
+    missing = []
+    false = []
+    for gate in spec.get("readinessGates") or ():
+        kind = gate.get("conditionType")
+        if kind not in present:
+            missing.append(kind)
+        elif present[kind].get("status") != "True":
+            false.append(kind)
+    if not missing and not false:
+        return None
+    messages = [f'corresponding condition of pod readiness gate "{k}" does not exist.' for k in missing]
+    if false:
+        messages.append(f"the status of pod readiness gate {_quoted(false)} is not \"True\", but False.")
+    return {"status": "False", "reason": "ReadinessGatesNotReady", "message": ", ".join(messages)}
+
+
+def _quoted(names: list[str]) -> str:
+    return '"' + '", "'.join(names) + '"'
+
+
+def conditions(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
+               live_conditions: list[Obj]) -> list[tuple[str, Obj]]:
+    """The kubelet's conditions as (type, {status, reason?, message?}), in the kubelet's order."""
+    containers_ready = _readiness(spec, init_statuses, statuses, pod_phase)
+    ready = containers_ready
+    if containers_ready["status"] == "True":
+        ready = _gates(spec, live_conditions) or containers_ready
+    return [
+        ("PodReadyToStartContainers", {"status": "True" if sandbox_ready else "False"}),
+        ("Initialized", _initialized(spec, init_statuses, statuses, pod_phase)),
+        ("Ready", ready),
+        ("ContainersReady", containers_ready),
+        ("PodScheduled", {"status": "True"}),
+    ]
+
+
+# ------------------------------------------------------------------------------- the status
+def pod_status(
+    pod: Obj,
+    *,
+    init_statuses: list[Obj],
+    statuses: list[Obj],
+    pod_phase: str,
+    sandbox_ready: bool,
+    host_ip: str,
+    pod_ip: str,
+    start_time: float | None,
+    now: float,
+    reason: str = "",
+    message: str = "",
+) -> Obj:
+    """The status the kubelet posts: kubelet-owned conditions rebuilt, others kept from the live pod."""
+    spec = pod.get("spec") or {}
+    live = pod.get("status") or {}
+    live_conditions = list(live.get("conditions") or ())
+    old = {c.get("type"): c for c in live_conditions}
+    generation = (pod.get("metadata") or {}).get("generation")
+    stamp = rfc3339(now)
+    merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS]
+    for kind, verdict in conditions(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions):
+        before = old.get(kind) or {}
+        condition: Obj = {"type": kind}
+        if generation is not None:
+            condition["observedGeneration"] = generation
+        condition["status"] = verdict["status"]
+        condition["lastProbeTime"] = None
+        same = before.get("status") == verdict["status"] and before.get("lastTransitionTime")
+        condition["lastTransitionTime"] = before["lastTransitionTime"] if same else stamp
+        if verdict.get("reason"):
+            condition["reason"] = verdict["reason"]
+        if verdict.get("message"):
+            condition["message"] = verdict["message"]
+        merged.append(condition)
+    status: Obj = {}
+    if generation is not None:
+        status["observedGeneration"] = generation
+    status["phase"] = pod_phase
+    status["conditions"] = merged
+    if message:
+        status["message"] = message
+    if reason:
+        status["reason"] = reason
+    if live.get("nominatedNodeName"):
+        status["nominatedNodeName"] = live["nominatedNodeName"]
+    if host_ip:
+        status["hostIP"] = host_ip
+        status["hostIPs"] = [{"ip": host_ip}]
+    if pod_ip:
+        status["podIP"] = pod_ip
+        status["podIPs"] = [{"ip": pod_ip}]
+    if start_time is not None:
+        status["startTime"] = rfc3339(start_time)
+    if spec.get("initContainers"):
+        status["initContainerStatuses"] = init_statuses
+    status["containerStatuses"] = statuses
+    status["qosClass"] = live.get("qosClass") or qos_class(spec)
+    return status

@@ -1,0 +1,234 @@
+"""The Cluster's pod verbs that reach a kubelet: `logs`, `log_stream` (logs -f) and `exec`.
+
+`PodOperations` is mixed into `kubelab.Cluster`. Like the API server, it finds the pod's node and
+asks that node's kubelet; errors carry the API server's and kubelet's words (`a container name
+must be specified for pod go-demo-2, choose one of: [db api]`, `previous terminated container "db"
+in pod "db" not found`, `container "x" in pod "y" is waiting to start: ContainerCreating`). `exec`
+runs the command with the container's own shell interpreter, filesystem and process table (so
+`ps aux` lists the container's processes); in stepped mode the clock moves while it sleeps.
+
+Read by: cluster.core (mixin), server. Reads: cluster.kubelet (workers, containers, logs).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kubelab.api import kinds
+from kubelab.api.errors import ApiError, bad_request
+from kubelab.cluster.clock import parse_time
+from kubelab.cluster.kubelet.containers import Container, Instance, Process
+from kubelab.cluster.kubelet.logs import LogStream, render
+from kubelab.cluster.runtime import ExecError, ProcessContext, exec_
+
+if TYPE_CHECKING:
+    from kubelab.cluster.clock import SimClock
+    from kubelab.cluster.kubelet.agent import Kubelet
+    from kubelab.cluster.kubelet.worker import PodWorker
+    from kubelab.store.memory import MemoryStore
+
+Obj = dict[str, Any]
+POD = kinds.resolve("pods")
+EXEC_TIMEOUT = 3600.0  # simulated seconds a command may run before kubelab stops it
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+class PodOperations:
+    if TYPE_CHECKING:
+        lock: threading.RLock
+        clock: SimClock
+        store: MemoryStore
+        api: Any
+        node_agents: dict[str, Any]
+
+        def pump(self) -> None: ...
+        def step_watch(self) -> bool: ...
+        def _advance_to(self, due: float) -> None: ...
+
+    # ------------------------------------------------------------------------- logs
+    def logs(
+        self,
+        pod: str | Obj,
+        container: str | None = None,
+        namespace: str = "default",
+        previous: bool = False,
+        tail_lines: int | None = None,
+        since_seconds: float | None = None,
+        timestamps: bool = False,
+        *,
+        since_time: str | None = None,
+        limit_bytes: int | None = None,
+    ) -> str:
+        """A container's log (`kubectl logs`): the current instance, or with `previous` the last one that ended."""
+        with self.lock:
+            self.pump()
+            instance = self._log_instance(pod, container, namespace, previous)
+            lines = instance.logs.select(self.clock.now(), tail_lines=tail_lines, since_seconds=since_seconds,
+                                         since_time=parse_time(since_time) if since_time else None)
+            return render(lines, timestamps, limit_bytes)
+
+    def log_stream(
+        self,
+        pod: str | Obj,
+        container: str | None = None,
+        namespace: str = "default",
+        previous: bool = False,
+        tail_lines: int | None = None,
+        since_seconds: float | None = None,
+        timestamps: bool = False,
+    ) -> LogStream:
+        """`kubectl logs -f`: the log so far, then each line as it is written, until the instance ends."""
+        with self.lock:
+            self.pump()
+            instance = self._log_instance(pod, container, namespace, previous)
+            backlog = instance.logs.select(self.clock.now(), tail_lines=tail_lines, since_seconds=since_seconds)
+            advance = self.step_watch if self.clock.mode == "stepped" else None
+            return LogStream(instance.logs, backlog, timestamps=timestamps, advance=advance)
+
+    def _log_instance(self, pod: str | Obj, container: str | None, namespace: str, previous: bool) -> Instance:
+        live, c = self._container(pod, container, namespace)
+        name = live["metadata"]["name"]
+        if previous:
+            instance = _shown_last(c)
+            if instance is None:
+                raise bad_request(f'previous terminated container "{c.name}" in pod "{name}" not found')
+            return instance
+        current = c.current
+        if current is not None and (current.running or current.finished):
+            return current
+        last = _shown_last(c)
+        if last is not None:
+            return last
+        reason = (c.waiting or ("ContainerCreating", ""))[0] if current is None else "ContainerCreating"
+        if reason == "ErrImagePull":
+            raise bad_request(f'container "{c.name}" in pod "{name}" is waiting to start: image can\'t be pulled')
+        if reason == "ImagePullBackOff":
+            raise bad_request(f'container "{c.name}" in pod "{name}" is waiting to start: trying and failing to '
+                              "pull image")
+        raise bad_request(f'container "{c.name}" in pod "{name}" is waiting to start: {reason}')
+
+    # ------------------------------------------------------------------------- exec
+    def exec(
+        self,
+        pod: str | Obj,
+        argv: list[str],
+        container: str | None = None,
+        namespace: str = "default",
+        stdin: str | None = None,
+        timeout: float = EXEC_TIMEOUT,
+    ) -> ExecResult:
+        """Run `argv` in a running container (`kubectl exec`); its exit code is returned, not raised."""
+        if isinstance(argv, str):
+            argv = [argv]
+        done = threading.Event()
+        out: list[str] = []
+        err: list[str] = []
+        code: list[int] = []
+        with self.lock:
+            self.pump()
+            live, c = self._container(pod, container, namespace)
+            phase = (live.get("status") or {}).get("phase")
+            if phase in ("Succeeded", "Failed"):
+                raise bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
+            instance = c.current
+            if instance is None or not instance.running or instance.ctx is None:
+                raise bad_request(f'unable to upgrade connection: container not found ("{c.name}")')
+            base = instance.ctx
+            ctx = ProcessContext(env=dict(base.env), fs=base.fs, hostname=base.hostname, now=base.now,
+                                 stdout=out.append, stderr=err.append, network=base.network, stdin=stdin,
+                                 listening=base.listening, user=base.user, groups=base.groups, pod_ip=base.pod_ip,
+                                 workdir=base.workdir)
+            try:
+                gen = exec_(list(argv), instance.image, ctx)
+            except ExecError as error:
+                raise ApiError("InternalError", "Internal error occurred: error executing command in container: "
+                                                f"{error}") from None
+
+            def finished(exit_code: int) -> None:
+                code.append(exit_code)
+                done.set()
+
+            process = Process(self.clock, gen, finished)
+            process.begin()
+            deadline = self.clock.now() + timeout
+            if self.clock.mode == "stepped":
+                while not done.is_set():
+                    due = self.clock.first_due()
+                    if due is None or due > deadline:
+                        break
+                    self._advance_to(due)
+                if not done.is_set():
+                    err.append(f"kubelab: the command was still running after {timeout:g} simulated seconds "
+                               "and was stopped\n")
+                    process.kill()
+        if not done.is_set():
+            if not done.wait(timeout=timeout / max(self.clock.speed, 1e-9)):
+                with self.lock:
+                    process.kill()
+        return ExecResult("".join(out), "".join(err), code[0] if code else 137)
+
+    # ------------------------------------------------------------------------ helpers
+    def kubelet(self, node: str) -> Kubelet:
+        """The kubelet of a node (for inspection: its workers, image store, IPAM)."""
+        agent = self.node_agents.get(node)
+        if agent is None:
+            raise ApiError("NotFound", f'nodes "{node}" not found')
+        return agent.kubelet
+
+    def _container(self, pod: str | Obj, container: str | None, namespace: str) -> tuple[Obj, Container]:
+        if isinstance(pod, dict):
+            namespace = pod.get("metadata", {}).get("namespace") or namespace
+            pod = pod["metadata"]["name"]
+        live = self.api.get(POD, namespace, pod)
+        spec = live.get("spec") or {}
+        names = [c["name"] for c in spec.get("containers") or ()]
+        inits = [c["name"] for c in spec.get("initContainers") or ()]
+        if container is None:
+            if len(names) == 1:
+                container = names[0]
+            elif not names:
+                raise bad_request(f"a container name must be specified for pod {pod}")
+            else:
+                message = f"a container name must be specified for pod {pod}, choose one of: [{' '.join(names)}]"
+                if inits:
+                    message += f" or one of the init containers: [{' '.join(inits)}]"
+                raise bad_request(message)
+        if container not in names and container not in inits:
+            raise bad_request(f"container {container} is not valid for pod {pod}")
+        node = spec.get("nodeName")
+        if not node:
+            raise bad_request(f"pod {pod} does not have a host assigned")
+        worker = self._worker(node, live)
+        return live, worker.containers[container]
+
+    def _worker(self, node: str, live: Obj) -> PodWorker:
+        agent = self.node_agents.get(node)
+        kubelet = getattr(agent, "kubelet", None)
+        ip = getattr(kubelet, "host_ip", "") or node
+        meta = live["metadata"]
+        where = f"https://{ip}:10250/containerLogs/{meta['namespace']}/{meta['name']}"
+        if kubelet is None or not kubelet.alive:
+            raise ApiError("InternalError", f'Get "{where}": dial tcp {ip}:10250: connect: no route to host')
+        worker = kubelet.workers.get((meta["namespace"], meta["name"]))
+        if worker is None or worker.uid != meta["uid"]:
+            raise bad_request(f"pod {meta['name']} is not running on this node anymore")
+        return worker
+
+
+def _shown_last(c: Container) -> Instance | None:
+    """The instance `lastState.terminated` describes (what `--previous` reads)."""
+    current = c.current
+    if current is not None and current.finished and c.waiting is not None:
+        return current
+    if current is None or current.running or current.finished:
+        return c.previous
+    return None
+

@@ -1,0 +1,133 @@
+"""What the kubelet puts into a container: volumes (ConfigMap, Secret, emptyDir, downward API, token) and env."""
+
+from __future__ import annotations
+
+import base64
+
+from kubelet_helpers import container, make, pod, sh
+
+
+def config_map(name: str, **data: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def secret(name: str, **data: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
+
+
+def test_a_config_map_volume_is_projected_read_only_with_data_symlinks():
+    c = make()
+    c.apply(config_map("site", **{"index.html": "<h1>v1</h1>\n"}))
+    mounts = [{"name": "html", "mountPath": "/usr/share/nginx/html"}]
+    c.apply(pod("web", container("nginx", "nginx:1.25", volumeMounts=mounts),
+                volumes=[{"name": "html", "configMap": {"name": "site"}}]))
+    c.settle()
+    listing = c.exec("web", ["ls", "-a", "/usr/share/nginx/html"]).stdout.split()
+    assert "..data" in listing and "index.html" in listing
+    assert "index.html -> ..data/index.html" in c.exec("web", ["ls", "-l", "/usr/share/nginx/html"]).stdout
+    denied = c.exec("web", ["sh", "-c", "echo x > /usr/share/nginx/html/index.html"])
+    assert denied.exit_code != 0 and "Read-only file system" in denied.stderr
+    assert c.exec("web", ["curl", "-s", "localhost"]).stdout == "<h1>v1</h1>\n"
+
+
+def test_an_updated_config_map_reaches_the_files_at_the_next_periodic_sync_but_not_sub_paths():
+    c = make()
+    c.apply(config_map("site", **{"index.html": "v1\n"}))
+    mounts = [{"name": "html", "mountPath": "/data"},
+              {"name": "html", "mountPath": "/pinned.html", "subPath": "index.html"}]
+    c.apply(pod("box", container("box", "busybox", "sleep", "3600", volumeMounts=mounts),
+                volumes=[{"name": "html", "configMap": {"name": "site"}}]))
+    c.settle()
+    c.apply(config_map("site", **{"index.html": "v2\n"}))
+    assert c.exec("box", ["cat", "/data/index.html"]).stdout == "v1\n"
+    c.settle()
+    assert c.exec("box", ["cat", "/data/index.html"]).stdout == "v2\n"
+    assert c.exec("box", ["cat", "/pinned.html"]).stdout == "v1\n"
+
+
+def test_secrets_reach_env_and_files_decoded():
+    c = make()
+    c.apply(secret("db", password="s3cret", user="admin"))
+    env = [{"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]
+    mounts = [{"name": "creds", "mountPath": "/etc/creds"}]
+    c.apply(pod("app", container("app", "busybox", "sleep", "3600", env=env, volumeMounts=mounts),
+                volumes=[{"name": "creds", "secret": {"secretName": "db"}}]))
+    c.settle()
+    out = c.exec("app", ["sh", "-c", "echo $PASSWORD; cat /etc/creds/user"]).stdout
+    assert out == "s3cret\nadmin"  # a file holds the value as is
+
+
+def test_env_from_config_map_with_a_prefix_and_expansion():
+    c = make()
+    c.apply(config_map("cfg", HOST="db", PORT="5432"))
+    spec = container("app", "busybox", "sleep", "3600", envFrom=[{"configMapRef": {"name": "cfg"}, "prefix": "DB_"}],
+                     env=[{"name": "URL", "value": "postgres://$(DB_HOST):$(DB_PORT)/app"}])
+    c.apply(pod("app", spec))
+    c.settle()
+    assert c.exec("app", ["sh", "-c", "echo $URL"]).stdout == "postgres://db:5432/app\n"
+
+
+def test_command_and_args_expand_container_variables():
+    c = make()
+    c.apply(pod("greet", container("greet", "busybox", "sh", "-c", "echo $(GREETING) $(NAME) '$$(NAME)'",
+                                   env=[{"name": "GREETING", "value": "hello"}, {"name": "NAME", "value": "k8s"}]),
+                restartPolicy="Never"))
+    c.settle()
+    assert c.logs("greet") == "hello k8s $(NAME)\n"  # $$ escapes the expansion
+
+
+def test_an_empty_dir_is_shared_by_the_pods_containers():
+    c = make()
+    mounts = [{"name": "shared", "mountPath": "/shared"}]
+    writer = sh("writer", "busybox", "echo from-writer > /shared/note; sleep 3600", volumeMounts=mounts)
+    reader = container("reader", "busybox", "sleep", "3600", volumeMounts=mounts)
+    c.apply(pod("pair", writer, reader, volumes=[{"name": "shared", "emptyDir": {}}]))
+    c.settle()
+    assert c.exec("pair", ["cat", "/shared/note"], container="reader").stdout == "from-writer\n"
+
+
+def test_the_downward_api_gives_the_pod_its_own_facts():
+    c = make()
+    env = [{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+           {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+           {"name": "MEM", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}}}]
+    items = [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]
+    body = pod("info", container("app", "busybox", "sleep", "3600", env=env,
+                                 resources={"limits": {"memory": "64Mi"}},
+                                 volumeMounts=[{"name": "info", "mountPath": "/etc/podinfo"}]),
+               volumes=[{"name": "info", "downwardAPI": {"items": items}}])
+    body["metadata"]["labels"] = {"app": "info", "tier": "web"}
+    c.apply(body)
+    c.settle()
+    live = c.get("pods", "info")
+    out = c.exec("info", ["sh", "-c", "echo $NODE $IP $MEM; cat /etc/podinfo/labels"]).stdout
+    assert out == f"{live['spec']['nodeName']} {live['status']['podIP']} 64\napp=\"info\"\ntier=\"web\""
+
+
+def test_every_pod_gets_its_service_account_token_ca_and_namespace():
+    c = make()
+    c.apply(pod("box", container("box", "busybox", "sleep", "3600")))
+    c.settle()
+    folder = "/var/run/secrets/kubernetes.io/serviceaccount"
+    out = c.exec("box", ["sh", "-c", f"ls {folder}; cat {folder}/namespace"]).stdout.split()
+    assert out == ["ca.crt", "namespace", "token", "default"]
+    token = c.exec("box", ["cat", f"{folder}/token"]).stdout
+    assert token.count(".") == 2 and token.startswith("eyJ")
+
+
+def test_services_of_the_namespace_become_environment_variables():
+    c = make()
+    c.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "redis-primary"},
+             "spec": {"clusterIP": "10.96.0.20", "selector": {"app": "redis"},
+                      "ports": [{"port": 6379, "name": "redis"}]}})
+    c.apply(pod("box", container("box", "busybox", "sleep", "3600")))
+    c.apply(pod("quiet", container("box", "busybox", "sleep", "3600"), enableServiceLinks=False))
+    c.settle()
+    env = c.exec("box", ["env"]).stdout.splitlines()
+    assert {"REDIS_PRIMARY_SERVICE_HOST=10.96.0.20", "REDIS_PRIMARY_SERVICE_PORT=6379",
+            "REDIS_PRIMARY_SERVICE_PORT_REDIS=6379", "REDIS_PRIMARY_PORT=tcp://10.96.0.20:6379",
+            "REDIS_PRIMARY_PORT_6379_TCP=tcp://10.96.0.20:6379", "REDIS_PRIMARY_PORT_6379_TCP_PROTO=tcp",
+            "REDIS_PRIMARY_PORT_6379_TCP_PORT=6379", "REDIS_PRIMARY_PORT_6379_TCP_ADDR=10.96.0.20",
+            "HOSTNAME=box"} <= set(env)
+    assert not [line for line in c.exec("quiet", ["env"]).stdout.splitlines() if line.startswith("REDIS")]
