@@ -21,66 +21,7 @@ import threading
 import time
 
 from kubelab import ApiError, Cluster
-
-BROKEN_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: helloworld
-spec:
-  selector:
-  matchLabels:
-    app: helloworld
-  replicas: 1
-  template:
-  metadata:
-    labels:
-    app: helloworld
-  spec:
-    containers:
-    - name: helloworld
-      image: karthequian/helloworld:latest
-"""
-
-FIXED_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: helloworld
-spec:
-  selector:
-    matchLabels:
-      app: helloworld
-  replicas: 1
-  template:
-    metadata:
-      labels:
-        app: helloworld
-    spec:
-      containers:
-      - name: helloworld
-        image: karthequian/helloworld:latest
-        ports:
-        - containerPort: 80
-"""
-
-OLD_CRONJOB = """\
-apiVersion: batch/v1beta1
-kind: CronJob
-metadata:
-  name: hello
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: hello
-            image: busybox
-            args: [/bin/sh, -c, date; echo "Hello, World!"]
-          restartPolicy: OnFailure
-"""
+from kubelab import seed as course
 
 
 def _say(text: str = "") -> None:
@@ -91,49 +32,68 @@ def _error(err: ApiError) -> None:
     _say(textwrap.indent(f"Error from server ({err.reason}): {err.message}", "    "))
 
 
+def _pods(cluster: Cluster, selector: str) -> None:
+    for pod in cluster.list("pods", selector=selector):
+        status = pod["status"]
+        ready = sum(1 for c in status.get("containerStatuses") or () if c.get("ready"))
+        total = len(pod["spec"]["containers"])
+        _say(f"    {pod['metadata']['name']:<22} {ready}/{total}  {status.get('phase', ''):<9} "
+             f"{status.get('podIP', '<none>'):<12} {pod['spec'].get('nodeName', '<none>')}")
+
+
 def demo(seed: int) -> int:
-    cluster = Cluster(clock="stepped", seed=seed)
+    """A deterministic tour of the local cluster with the course's own manifests."""
+    cluster = Cluster(nodes=3, clock="stepped", seed=seed)
     try:
-        _say(f"Started a local cluster (stepped clock, seed {seed}); namespaces: "
-             + ", ".join(ns["metadata"]["name"] for ns in cluster.list("namespaces", None)))
-        _say("\n1. The course's Deployment with its indentation mistake:")
+        nodes = ", ".join(n["metadata"]["name"] for n in cluster.list("nodes", None))
+        _say(f"Started a local cluster (stepped clock, seed {seed}) with nodes {nodes}")
+
+        _say("\n1. The course's Deployment, with its indentation mistake:")
         try:
-            cluster.apply(BROKEN_DEPLOYMENT)
+            cluster.apply(course.HELLOWORLD_DEPLOYMENT)
         except ApiError as err:
             _error(err)
-        _say("\n2. The course's CronJob with its removed apiVersion:")
+        _say("\n2. The course's CronJob, with its removed apiVersion:")
         try:
-            cluster.apply(OLD_CRONJOB)
+            cluster.apply(course.HELLO_CRONJOB)
         except ApiError as err:
             _error(err)
-        watch = cluster.watch("deployments", "default")
-        _say("\n3. The corrected Deployment:")
-        deploy = cluster.apply(FIXED_DEPLOYMENT)[0]
+
+        _say("\n3. The corrected Deployment, stored with Kubernetes' defaults, then run:")
+        mark = cluster.trace()[-1].seq
+        deploy = cluster.apply(course.HELLOWORLD_DEPLOYMENT_FIXED)[0]
         strategy = deploy["spec"]["strategy"]
-        _say(f"    deployment.apps/helloworld created (resourceVersion {deploy['metadata']['resourceVersion']}, "
-             f"uid {deploy['metadata']['uid']})")
-        _say(f"    defaulted: strategy {strategy['type']} "
+        _say(f"    deployment.apps/helloworld created: strategy {strategy['type']} "
              f"maxSurge={strategy['rollingUpdate']['maxSurge']} "
              f"maxUnavailable={strategy['rollingUpdate']['maxUnavailable']}, "
-             f"revisionHistoryLimit={deploy['spec']['revisionHistoryLimit']}, "
-             f"imagePullPolicy={deploy['spec']['template']['spec']['containers'][0]['imagePullPolicy']}")
-        cluster.apply(FIXED_DEPLOYMENT.replace("replicas: 1", "replicas: 3"))
-        again = cluster.apply(FIXED_DEPLOYMENT.replace("replicas: 1", "replicas: 3"))[0]
-        _say(f"    scaled to 3 by re-applying: generation {again['metadata']['generation']}, "
-             f"resourceVersion {again['metadata']['resourceVersion']} (a second identical apply changed nothing)")
-        for event in watch.drain():
-            obj = event["object"]
-            _say(f"    watch: {event['type']:<8} {obj['kind']} {obj['metadata']['name']} "
-                 f"rv={obj['metadata']['resourceVersion']}")
-        watch.stop()
+             f"revisionHistoryLimit={deploy['spec']['revisionHistoryLimit']}")
+        waited = cluster.settle()
+        _say(f"    after {waited:.0f} simulated seconds:")
+        _pods(cluster, "app=helloworld")
+        _say("    what the components did:")
+        for record in cluster.trace(since=mark)[:8]:
+            _say(f"      {record}")
+
+        _say("\n4. The course's go-demo-2 ReplicaSet (mongo + the API with its liveness probe):")
+        cluster.apply(course.GO_DEMO_2_REPLICASET)
+        cluster.settle()
+        _pods(cluster, "service=go-demo-2")
+        victim = cluster.list("pods", selector="service=go-demo-2")[0]["metadata"]["name"]
+        cluster.delete("pod", victim)
+        cluster.settle()
+        _say(f"    deleted {victim}; the ReplicaSet made a new one:")
+        _pods(cluster, "service=go-demo-2")
+
+        _say("\n5. The fixed CronJob, five simulated minutes later:")
         snap = cluster.snapshot()
-        cluster.delete("deployment", "helloworld")
-        _say(f"\n4. Deleted it; deployments now: {len(cluster.list('deploy'))}")
+        cluster.apply(course.HELLO_CRONJOB_FIXED)
+        cluster.advance(300)
+        jobs = cluster.list("jobs")
+        _say(f"    jobs kept: {', '.join(j['metadata']['name'] for j in jobs)}")
+        pod = cluster.list("pods", selector=f"job-name={jobs[-1]['metadata']['name']}")[0]
+        _say("    logs of the newest: " + " | ".join(cluster.logs(pod["metadata"]["name"]).splitlines()))
         cluster.restore(snap)
-        _say(f"   Restored the snapshot; deployments now: {len(cluster.list('deploy'))}")
-        _say("\n5. What the components did (the trace):")
-        for record in cluster.trace()[-6:]:
-            _say(f"    {record}")
+        _say(f"    restored the snapshot from before it: cronjobs now {len(cluster.list('cronjobs'))}")
     finally:
         cluster.close()
     return 0

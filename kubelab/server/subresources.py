@@ -17,6 +17,7 @@ Read by: server.app. Reads: server.resources, server.patching, server.managed, a
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -161,18 +162,29 @@ def _log(app: ApiApp, req: Request, target: Target) -> Response | Stream:
         raise ApiError("BadRequest", f'container "{container}" in pod "{target.name}" is waiting to start: '
                                      "this kubelab cluster has no kubelet to run it yet")
     follow = req.flag("follow")
-    output = logs(target.namespace, target.name, container=req.param("container"), follow=follow,
-                  tail_lines=req.int_param("tailLines"), previous=req.flag("previous"),
-                  timestamps=req.flag("timestamps"), since_seconds=req.int_param("sinceSeconds"),
-                  limit_bytes=req.int_param("limitBytes"))
-    if isinstance(output, str):
-        return Response(200, output.encode(), TEXT)
+    options = {"container": req.param("container"), "namespace": target.namespace, "previous": req.flag("previous"),
+               "tail_lines": req.int_param("tailLines"), "since_seconds": req.int_param("sinceSeconds"),
+               "timestamps": req.flag("timestamps")}
+    if not follow:
+        text = logs(target.name, **options, limit_bytes=req.int_param("limitBytes"))
+        return Response(200, text.encode(), TEXT)
+    stream = cluster.log_stream(target.name, **options)
     stopped = threading.Event()
+    stepped = cluster.clock.mode == "stepped"
 
     def chunks() -> Iterator[bytes | None]:
-        for piece in output:
-            if stopped.is_set():
-                return
-            yield piece.encode() if piece else None
+        try:
+            while not stopped.is_set():
+                line = stream.next(timeout=0.5)
+                if line is None:
+                    if stream.done or stepped:
+                        return
+                    yield None  # nothing yet: lets the transport notice a closed client
+                    continue
+                yield line.encode()
+                if stepped:
+                    time.sleep(0.02)  # a stepped clock runs ahead as fast as it is read: pace it
+        finally:
+            stream.stop()
 
     return Stream(chunks(), cancel=stopped.set, content_type=TEXT)

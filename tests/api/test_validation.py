@@ -9,55 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubelab import seed
 from kubelab.api import kinds
 from kubelab.api.defaults import apply_defaults
 from kubelab.api.errors import ApiError
 from kubelab.api.validation import decode, validate
 
 SEED_NOTES = Path("/work/shared/seed-notes.md")
-# Verbatim from the seed notes' YAML block (kept here so the tests run anywhere).
-HELLO_WORLD = """# 2. Hello world
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: helloworld
-spec:
-  selector:
-  matchLabels:
-    app: helloworld
-  replicas: 1 # tells deployment to run 1 pods matching the template
-  template: # create pods using pod definition in this template
-  metadata:
-    labels:
-    app: helloworld
-  spec:
-    containers:
-    - name: helloworld
-      image: karthequian/helloworld:latest
-      ports:
-      - containerPort: 80
-
-"""
-CRON_JOB = """# 3. cron job
-apiVersion: batch/v1beta1
-kind: CronJob
-metadata:
-  name: hello
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-  spec:
-    template:
-    spec:
-      containers:
-      - name: hello
-        image: busybox
-        args:
-        - /bin/sh
-        - -c
-        - date; echo "Hello, World!"
-      restartPolicy: OnFailure
-"""
+# The seed notes' YAML, as kubelab.seed keeps it (the notes file itself may not be on this machine).
+HELLO_WORLD = "# 2. Hello world\n" + seed.HELLOWORLD_DEPLOYMENT + "\n"
+CRON_JOB = "# 3. cron job\n" + seed.HELLO_CRONJOB
 
 
 def kind_of(obj: dict) -> kinds.Kind:

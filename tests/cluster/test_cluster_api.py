@@ -9,47 +9,11 @@ from contextlib import contextmanager
 import pytest
 
 import kubelab
-from kubelab import ApiError
+from kubelab import ApiError, seed
 
-SEED_NOTES_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: helloworld
-spec:
-  selector:
-  matchLabels:
-    app: helloworld
-  replicas: 1 # tells deployment to run 1 pods matching the template
-  template: # create pods using pod definition in this template
-  metadata:
-    labels:
-    app: helloworld
-  spec:
-    containers:
-    - name: helloworld
-      image: karthequian/helloworld:latest
-      ports:
-      - containerPort: 80
-"""
+SEED_NOTES_DEPLOYMENT = seed.HELLOWORLD_DEPLOYMENT
 
-SEED_NOTES_CRONJOB = """\
-apiVersion: batch/v1beta1
-kind: CronJob
-metadata:
-  name: hello
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: hello
-            image: busybox
-            args: [/bin/sh, -c, date; echo "Hello, World!"]
-          restartPolicy: OnFailure
-"""
+SEED_NOTES_CRONJOB = seed.HELLO_CRONJOB_FIXED.replace("batch/v1", "batch/v1beta1")
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -5,29 +5,11 @@ from __future__ import annotations
 import podphase
 
 import kubelab
+from kubelab import seed
 from kubelab.cluster.clock import STEPPED_EPOCH
 
 # The seed notes' CronJob, with the apiVersion Kubernetes serves today (batch/v1beta1 was removed).
-SEED_CRONJOB = """
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: hello
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: hello
-            image: busybox
-            args:
-            - /bin/sh
-            - -c
-            - date; echo "Hello, World!"
-          restartPolicy: OnFailure
-"""
+SEED_CRONJOB = seed.HELLO_CRONJOB_FIXED
 
 
 def make() -> kubelab.Cluster:

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from apiserver_client import manifest
 
+from kubelab import seed
+
 DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -31,27 +33,7 @@ spec:
 """
 
 # The course notes' Deployment, indentation mistake included.
-SEED_NOTES_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: helloworld
-spec:
-  selector:
-  matchLabels:
-    app: helloworld
-  replicas: 1 # tells deployment to run 1 pods matching the template
-  template: # create pods using pod definition in this template
-  metadata:
-    labels:
-    app: helloworld
-  spec:
-    containers:
-    - name: helloworld
-      image: karthequian/helloworld:latest
-      ports:
-      - containerPort: 80
-"""
+SEED_NOTES_DEPLOYMENT = seed.HELLOWORLD_DEPLOYMENT
 
 
 def configmap(name: str, **labels: str) -> str:
