@@ -23,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from kubelab.cluster import core
 
         return getattr(core, name)
+    if name in ("seed", "images"):  # the course's manifests; the image catalog
+        import importlib
+
+        return importlib.import_module(f"kubelab.{name}")
     raise AttributeError(f"module 'kubelab' has no attribute {name!r}")
