@@ -270,7 +270,8 @@ class ApiServer:
     # pod never leaves Succeeded/Failed, hooks run, system metadata is filled — and skip the
     # structural decode against the OpenAPI schema and field validation, which only guard against
     # what a client could send. The store takes ownership of what is passed (no copy): the writer
-    # must build it fresh and never touch it again. (A pod status write: ~375 µs → ~60 µs.)
+    # must build it fresh and never touch it again. (Measured: a pod status write ~410 µs → ~70 µs,
+    # an Event create ~75 µs → ~13 µs, store and informer hand-offs included.)
     def update_status(self, obj: Obj) -> Obj:
         """The status subresource for a trusted writer: the stored object with `obj["status"]`."""
         kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
