@@ -13,6 +13,7 @@ selectors), store, cluster.clock, cluster.recorder.
 
 from __future__ import annotations
 
+import builtins
 import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -104,7 +105,7 @@ class ApiServer:
     # --------------------------------------------------------------- create
     def prepare(
         self, obj: Obj, namespace: str | None = None, field_validation: str = "Strict"
-    ) -> tuple[Kind, Obj, list[str]]:
+    ) -> tuple[Kind, Obj, builtins.list[str]]:
         """Decode, default and validate a manifest for creation, without writing anything."""
         if not isinstance(obj, dict):
             raise ApiError("BadRequest", f"expected an object, got {type(obj).__name__}")

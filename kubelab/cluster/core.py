@@ -12,6 +12,7 @@ Read by: kubelab (public API), server, magics, widgets. Reads: api, store, clust
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import json
 import os
@@ -366,7 +367,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
             w.idle_hook = self.step_watch
         return ClusterWatch(w, (lambda: _bookmark(k, self.store.revision)) if bookmarks else None)
 
-    def events(self, namespace: str | None = None) -> list[Obj]:
+    def events(self, namespace: str | None = None) -> builtins.list[Obj]:
         """core/v1 Events, oldest first (by lastTimestamp, then name)."""
         items = self.list("events", namespace)
         return sorted(items, key=lambda e: (e.get("lastTimestamp") or "", e["metadata"]["name"]))
@@ -399,7 +400,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
         self._servers.append(handle)
         return handle
 
-    def trace(self, since: int | None = None) -> list:
+    def trace(self, since: int | None = None) -> builtins.list:
         return self.trace_log.since(since)
 
     # ------------------------------------------------ snapshot/restore
