@@ -241,6 +241,10 @@ class ApiServer:
                 else:
                     obj.pop("status", None)
         defaults.apply_defaults(obj, kind)
+        # Per-kind hooks first: they carry allocated values over (a PUT without clusterIP keeps it),
+        # as the registry's PrepareForUpdate does before validation.
+        for hook in self.on_update.get(kind.kind, ()):
+            hook(obj, old)
         validation.validate(obj, kind, old=old)
         if kind.kind in GENERATION_KINDS:
             generation = old_meta.get("generation", 1)
@@ -249,8 +253,6 @@ class ApiServer:
             obj["metadata"]["generation"] = generation
         if kind.kind == "DaemonSet":
             _stamp_template_generation(obj)
-        for hook in self.on_update.get(kind.kind, ()):
-            hook(obj, old)
         return PlannedUpdate(kind, ns, name, obj, wanted_rv or None)
 
     def commit_update(self, planned: PlannedUpdate) -> Obj:

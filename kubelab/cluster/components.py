@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kubelab.cluster import network
 from kubelab.cluster.controllers.cronjob import CronJobController
 from kubelab.cluster.controllers.daemonset import DaemonSetController
 from kubelab.cluster.controllers.deployment import DeploymentController
@@ -54,7 +55,9 @@ def install(cluster: Cluster, nodes: int) -> None:
     cluster.add_controller(NodeLifecycleController(cluster))
     cluster.add_controller(TaintEvictionController(cluster))
     cluster.add_controller(PodGarbageCollector(cluster))
+    network.install(cluster)
     install_nodes(cluster, nodes)
+    network.bootstrap(cluster)
 
 
 def install_nodes(cluster: Cluster, count: int) -> None:

@@ -28,6 +28,7 @@ from kubelab.api.kinds import Kind
 from kubelab.cluster.apiserver import ApiServer, any_kind, kind_of, namespace_of
 from kubelab.cluster.clock import SimClock
 from kubelab.cluster.controllers.base import Controller
+from kubelab.cluster.gcpause import paused_gc
 from kubelab.cluster.nodeops import NodeOperations
 from kubelab.cluster.podops import PodOperations
 from kubelab.cluster.recorder import EventRecorder, Trace
@@ -47,6 +48,8 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
     >>> c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "1"}})[0]["kind"]
     'ConfigMap'
     """
+
+    pod_network: Any = None  # the cluster network pods talk through (cluster.network installs it)
 
     def __init__(
         self,
@@ -134,7 +137,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
         queued again during its own turn waits for the next pass, so a Deployment never takes two
         scaling steps before its ReplicaSet acted on the first, and a burst of pod updates reaches a
         ReplicaSet as one reconcile — the batching a real work queue gives."""
-        with self.lock:
+        with self.lock, paused_gc():
             controllers = self.controllers
             for _ in range(MAX_PUMP_STEPS):
                 worked = False

@@ -13,6 +13,7 @@ Read by: cluster.core (mixin), server. Reads: cluster.kubelet (workers, containe
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -124,14 +125,30 @@ class PodOperations:
         namespace: str = "default",
         stdin: str | None = None,
         timeout: float = EXEC_TIMEOUT,
+        *,
+        on_output: Callable[[int, str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> ExecResult:
-        """Run `argv` in a running container (`kubectl exec`); its exit code is returned, not raised."""
+        """Run `argv` in a running container (`kubectl exec`); its exit code is returned, not raised.
+
+        `on_output(stream, text)` (1 stdout, 2 stderr) sees the output as it is written (the API
+        server streams it); setting `cancel` stops the command as a closed exec session does.
+        """
         if isinstance(argv, str):
             argv = [argv]
         done = threading.Event()
         out: list[str] = []
         err: list[str] = []
         code: list[int] = []
+
+        def writer(sink: list[str], stream: int) -> Callable[[str], None]:
+            if on_output is None:
+                return sink.append
+
+            def write(text: str) -> None:
+                sink.append(text)
+                on_output(stream, text)
+            return write
         with self.lock:
             self.pump()
             live, c = self._container(pod, container, namespace)
@@ -143,7 +160,7 @@ class PodOperations:
                 raise bad_request(f'unable to upgrade connection: container not found ("{c.name}")')
             base = instance.ctx
             ctx = ProcessContext(env=dict(base.env), fs=base.fs, hostname=base.hostname, now=base.now,
-                                 stdout=out.append, stderr=err.append, network=base.network, stdin=stdin,
+                                 stdout=writer(out, 1), stderr=writer(err, 2), network=base.network, stdin=stdin,
                                  listening=base.listening, user=base.user, groups=base.groups, pod_ip=base.pod_ip,
                                  workdir=base.workdir)
             try:
@@ -160,19 +177,24 @@ class PodOperations:
             process.begin()
             deadline = self.clock.now() + timeout
             if self.clock.mode == "stepped":
-                while not done.is_set():
+                while not done.is_set() and not (cancel is not None and cancel.is_set()):
                     due = self.clock.first_due()
                     if due is None or due > deadline:
                         break
                     self._advance_to(due)
-                if not done.is_set():
-                    err.append(f"kubelab: the command was still running after {timeout:g} simulated seconds "
+                if not done.is_set() and not (cancel is not None and cancel.is_set()):
+                    writer(err, 2)(f"kubelab: the command was still running after {timeout:g} simulated seconds "
                                "and was stopped\n")
+                if not done.is_set():
                     process.kill()
-        if not done.is_set():
-            if not done.wait(timeout=timeout / max(self.clock.speed, 1e-9)):
-                with self.lock:
-                    process.kill()
+        if not done.is_set() and self.clock.mode != "stepped":
+            remaining = timeout / max(self.clock.speed, 1e-9)  # wall seconds, counted in 0.2 s waits
+            while not done.wait(timeout=min(0.2, max(remaining, 0.0))):
+                remaining -= 0.2
+                if remaining <= 0 or (cancel is not None and cancel.is_set()):
+                    with self.lock:
+                        process.kill()
+                    break
         return ExecResult("".join(out), "".join(err), code[0] if code else 137)
 
     # ------------------------------------------------------------------------ helpers

@@ -25,9 +25,10 @@ from kubelab.api.errors import ApiError
 from kubelab.api.selectors import LabelSelector, Requirement
 from kubelab.cluster.clock import rfc3339
 from kubelab.cluster.controllers.base import Controller, Key
-from kubelab.cluster.scheduling import filters, messages, scoring
+from kubelab.cluster.scheduling import memo, messages, scoring
 from kubelab.cluster.scheduling.cache import SchedulerCache
 from kubelab.cluster.scheduling.decision import DecisionLog, SchedulingDecision
+from kubelab.cluster.scheduling.podfacts import pod_facts
 from kubelab.cluster.scheduling.preemption import preempt
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
@@ -71,6 +72,7 @@ class Scheduler(Controller):
     def __init__(self, cluster: Any) -> None:
         super().__init__(cluster)
         self.cache = SchedulerCache()
+        self._memo = memo.NodeMemo()
         self.decisions = DecisionLog()
         self._unschedulable: dict[Key, float] = {}  # pod → time of its last failed attempt
         self._retry_timers: dict[Key, Any] = {}
@@ -145,18 +147,15 @@ class Scheduler(Controller):
         now = self.cluster.clock.now()
         decision = SchedulingDecision(ref, now, self.decisions.attempts(key) + 1, None)
         infos = self.cache.nodes()
-        feasible = []
-        for info in infos:
-            rejection = filters.run_filters(pod, info)
-            if rejection is None:
-                feasible.append(info)
-            else:
-                decision.rejected[info.name] = rejection
+        facts = pod_facts(pod)  # PreFilter: the pod is read once, not once per node and plugin
+        shape, epoch = memo.shape_of(facts), self.cache.epoch
+        feasible, decision.rejected = self._memo.filter(pod, facts, shape, epoch, infos)
         if not feasible:
             self._unschedulable_pod(pod, decision, {i.name: i for i in infos})
         else:
             if len(feasible) > 1:
-                decision.scores = scoring.score_nodes(pod, feasible, infos, self._spread_selector(pod))
+                raw = self._memo.raw_scores(facts, shape, epoch, feasible, infos)
+                decision.scores = scoring.combine(pod, feasible, raw, self._spread_selector(pod))
                 best = max(s["total"] for s in decision.scores.values())
                 decision.tied = sorted(n for n, s in decision.scores.items() if s["total"] == best)
             else:

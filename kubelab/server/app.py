@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kubelab.api.errors import ApiError
 from kubelab.server import discovery, managed, openapi, patching, resources, routes, subresources, watching
-from kubelab.server.messages import Request, Response, Stream, encode, json_response, not_found_path
+from kubelab.server.messages import Request, Response, Stream, Upgrade, encode, json_response, not_found_path
 from kubelab.server.present import Presenter
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class ApiApp:
         self.address = HOST  # host:port once bound (what discovery tells clients to use)
         managed.install(cluster)
 
-    def __call__(self, req: Request) -> Response | Stream:
+    def __call__(self, req: Request) -> Response | Stream | Upgrade:
         path = req.path.rstrip("/") or "/"
         if path in _HEALTH or path.startswith(tuple(p + "/" for p in _HEALTH)):
             return Response(200, b"ok", "text/plain; charset=utf-8")
@@ -67,7 +67,7 @@ class ApiApp:
             return json_response(discovery.resource_list(group, version))
         return self._resource(req, routes.resolve(group, version, rest))
 
-    def _resource(self, req: Request, target: routes.Target) -> Response | Stream:
+    def _resource(self, req: Request, target: routes.Target) -> Response | Stream | Upgrade:
         if target.subresource is not None:
             return subresources.serve(self, req, target)
         verb = _VERBS.get((req.method, target.name is not None))

@@ -1,8 +1,9 @@
 """What the HTTP layer hands to the API handlers and gets back from them.
 
 A `Request` is one parsed HTTP request (method, path, query, headers, body); handlers answer
-with a `Response` (status, JSON or text body, extra headers such as `Warning`) or a `Stream`
-(chunks produced while the client listens: watches, followed logs). `status_response` turns an
+with a `Response` (status, JSON or text body, extra headers such as `Warning`), a `Stream`
+(chunks produced while the client listens: watches, followed logs) or an `Upgrade` (a WebSocket
+session: exec, attach). `status_response` turns an
 `ApiError` into the Status body kube-apiserver sends, so kubectl prints its usual
 `Error from server (NotFound): …`.
 
@@ -95,6 +96,16 @@ class Stream:
     cancel: Callable[[], None]
     content_type: str = JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Upgrade:
+    """A WebSocket answer (exec, attach): the transport sends 101 with `protocol`, then runs
+    `session` with the open connection; `cancel` (from another thread) makes `session` end soon."""
+
+    protocol: str
+    session: Callable[[Any], None]
+    cancel: Callable[[], None]
 
 
 def encode(obj: Any) -> bytes:

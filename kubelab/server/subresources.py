@@ -8,10 +8,12 @@
 - `eviction` (POST a policy/v1 Eviction): a graceful delete with the Eviction's DeleteOptions.
 - `log`: `cluster.logs(namespace, name, container=…, follow=…, tail_lines=…, previous=…,
   timestamps=…, since_seconds=…, limit_bytes=…)` when the cluster has it (text, or an iterator
-  of text chunks when following); `exec`/`attach`/`portforward` answer 400, which kubectl
-  reports as `unable to upgrade connection: …`, until the kubelet and a stream transport exist.
+  of text chunks when following).
+- `exec`/`attach`: WebSocket sessions (server.remotecommand); `portforward` answers 400, which
+  kubectl reports as `unable to upgrade connection: …`.
 
-Read by: server.app. Reads: server.resources, server.patching, server.managed, api.selectors.
+Read by: server.app. Reads: server.resources, server.patching, server.managed, server.remotecommand,
+api.selectors.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from kubelab.api import selectors
 from kubelab.api.errors import ApiError
 from kubelab.api.kinds import Kind
-from kubelab.server import managed, patching, resources
-from kubelab.server.messages import Request, Response, Stream, json_response, success_status
+from kubelab.server import managed, patching, remotecommand, resources
+from kubelab.server.messages import Request, Response, Stream, Upgrade, json_response, success_status
 from kubelab.server.routes import Target
 from kubelab.store.memory import Obj, thaw
 
@@ -40,7 +42,7 @@ def _not_allowed() -> ApiError:
     return ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource")
 
 
-def serve(app: ApiApp, req: Request, target: Target) -> Response | Stream:
+def serve(app: ApiApp, req: Request, target: Target) -> Response | Stream | Upgrade:
     sub, method = target.subresource, req.method
     if sub == "status":
         if method == "GET":
@@ -64,9 +66,10 @@ def serve(app: ApiApp, req: Request, target: Target) -> Response | Stream:
         return _evict(app, req, target)
     elif sub == "log" and method == "GET":
         return _log(app, req, target)
-    elif sub in ("exec", "attach", "portforward"):
-        raise ApiError("BadRequest", f"{sub} is not available in this kubelab cluster: its kubelets do not run "
-                                     "container processes yet")
+    elif sub in ("exec", "attach") and method in ("GET", "POST"):
+        return remotecommand.serve(app, req, target)
+    elif sub == "portforward":
+        raise ApiError("BadRequest", "port-forward is not available in this kubelab cluster yet")
     raise _not_allowed()
 
 

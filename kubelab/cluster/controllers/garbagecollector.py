@@ -103,8 +103,11 @@ class GarbageCollector(Controller):
                 if owner is not None:
                     self.queue.add(owner)
             return
-        self._observe(event.resource, obj, old)
         meta = obj["metadata"]
+        if old is not None and not meta.get("deletionTimestamp") \
+                and meta.get("ownerReferences") == old["metadata"].get("ownerReferences"):
+            return  # the common write (a status, a label): the graph is unchanged and nothing is due
+        self._observe(event.resource, obj, old)
         if event.type == "ADDED" or _refs(obj) != _refs(old):
             if _refs(obj):
                 self.queue.add(item)

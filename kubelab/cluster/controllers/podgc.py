@@ -50,16 +50,14 @@ class PodGarbageCollector(RecheckTimers):
             return
         pod = event.object
         node = (pod.get("spec") or {}).get("nodeName")
-        if event.type != "DELETED" and node and node not in self._known_nodes():
+        # A point lookup, not a list of every node: this runs on every pod write.
+        if event.type != "DELETED" and node and self.store.get(("", "nodes"), "", node) is None:
             self.queue.add((pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
     def keys_for(self, event: Event) -> list[Key]:
         name = event.object["metadata"]["name"]
         return [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in self.store.list(self.primary)[0]
                 if (p.get("spec") or {}).get("nodeName") == name]
-
-    def _known_nodes(self) -> set[str]:
-        return {n["metadata"]["name"] for n in self.store.list(("", "nodes"))[0]}
 
     def reconcile(self, key: Key) -> float | None:
         self.forget_recheck(key)

@@ -302,7 +302,8 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
         env=env, fs=fs, hostname=hostname, now=clock.now,
         stdout=lambda text: logs.write("stdout", text, clock.now()),
         stderr=lambda text: logs.write("stderr", text, clock.now()),
-        network=kubelet.network(), listening=w.listening, user=user, groups=groups, pod_ip=w.pod_ip,
+        network=_network_for(kubelet.network(), w.pod_ip), listening=w.listening, user=user, groups=groups,
+        pod_ip=w.pod_ip,
         workdir=c.spec.get("workingDir") or "")
     c.new_instance(instance)
     c.spec_image = c.spec.get("image", "")
@@ -379,3 +380,9 @@ def run_hook(w: PodWorker, c: Container, instance: Instance, hook: Obj, timeout:
         ok, _ = http_probe(hook["httpGet"], c.spec, w.listening, w.pod_ip, w.kubelet.probe_source)
         return ok
     return True
+
+
+def _network_for(network: Any, pod_ip: str | None) -> Any:
+    """The cluster network as seen from this pod (its address is the source of its requests)."""
+    for_pod = getattr(network, "for_pod", None)
+    return for_pod(pod_ip) if for_pod is not None and pod_ip else network

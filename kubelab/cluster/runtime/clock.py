@@ -33,6 +33,40 @@ def strftime(fmt: str, epoch: float) -> str:
     """A C-locale, UTC strftime with the conversions `date +FORMAT` users reach for (and %N)."""
     t = time.gmtime(epoch)
     frac = epoch - int(epoch)
+    hour12 = t.tm_hour % 12 or 12
+    table = {
+        "Y": f"{t.tm_year}",
+        "y": f"{t.tm_year % 100:02d}",
+        "m": f"{t.tm_mon:02d}",
+        "d": f"{t.tm_mday:02d}",
+        "e": f"{t.tm_mday:2d}",
+        "H": f"{t.tm_hour:02d}",
+        "I": f"{hour12:02d}",
+        "M": f"{t.tm_min:02d}",
+        "S": f"{t.tm_sec:02d}",
+        "j": f"{t.tm_yday:03d}",
+        "a": DAYS[t.tm_wday],
+        "A": DAYS_FULL[t.tm_wday],
+        "b": MONTHS[t.tm_mon - 1],
+        "h": MONTHS[t.tm_mon - 1],
+        "B": MONTHS_FULL[t.tm_mon - 1],
+        "p": "AM" if t.tm_hour < 12 else "PM",
+        "Z": "UTC",
+        "z": "+0000",
+        "s": f"{int(epoch)}",
+        "N": f"{int(frac * 1e9):09d}",
+        "u": f"{t.tm_wday + 1}",
+        "w": f"{(t.tm_wday + 1) % 7}",
+        "n": "\n",
+        "t": "\t",
+        "%": "%",
+        "T": f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}",
+        "D": f"{t.tm_mon:02d}/{t.tm_mday:02d}/{t.tm_year % 100:02d}",
+        "F": f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}",
+        "R": f"{t.tm_hour:02d}:{t.tm_min:02d}",
+        "k": f"{t.tm_hour:2d}",
+        "l": f"{hour12:2d}",
+    }
     out: list[str] = []
     i = 0
     while i < len(fmt):
@@ -43,40 +77,6 @@ def strftime(fmt: str, epoch: float) -> str:
             continue
         k = fmt[i + 1]
         i += 2
-        hour12 = t.tm_hour % 12 or 12
-        table = {
-            "Y": f"{t.tm_year}",
-            "y": f"{t.tm_year % 100:02d}",
-            "m": f"{t.tm_mon:02d}",
-            "d": f"{t.tm_mday:02d}",
-            "e": f"{t.tm_mday:2d}",
-            "H": f"{t.tm_hour:02d}",
-            "I": f"{hour12:02d}",
-            "M": f"{t.tm_min:02d}",
-            "S": f"{t.tm_sec:02d}",
-            "j": f"{t.tm_yday:03d}",
-            "a": DAYS[t.tm_wday],
-            "A": DAYS_FULL[t.tm_wday],
-            "b": MONTHS[t.tm_mon - 1],
-            "h": MONTHS[t.tm_mon - 1],
-            "B": MONTHS_FULL[t.tm_mon - 1],
-            "p": "AM" if t.tm_hour < 12 else "PM",
-            "Z": "UTC",
-            "z": "+0000",
-            "s": f"{int(epoch)}",
-            "N": f"{int(frac * 1e9):09d}",
-            "u": f"{t.tm_wday + 1}",
-            "w": f"{(t.tm_wday + 1) % 7}",
-            "n": "\n",
-            "t": "\t",
-            "%": "%",
-            "T": f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}",
-            "D": f"{t.tm_mon:02d}/{t.tm_mday:02d}/{t.tm_year % 100:02d}",
-            "F": f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}",
-            "R": f"{t.tm_hour:02d}:{t.tm_min:02d}",
-            "k": f"{t.tm_hour:2d}",
-            "l": f"{hour12:2d}",
-        }
         if k == "c":
             out.append(strftime("%a %b %e %H:%M:%S %Y", epoch))
         elif k in table:

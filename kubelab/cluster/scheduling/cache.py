@@ -10,6 +10,8 @@ Read by: cluster.scheduler, scheduling.filters, scheduling.scoring. Reads: sched
 
 from __future__ import annotations
 
+import itertools
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,7 @@ from kubelab.cluster.scheduling import resources
 
 Obj = dict[str, Any]
 PodKey = tuple[str, str]
+VERSIONS = itertools.count(1)  # NodeInfo versions and SchedulerCache epochs, never reused
 
 
 @dataclass
@@ -45,26 +48,37 @@ class NodeInfo:
     # (namespace, labels) → how many live pods carry them: spreading asks "how many pods here match
     # this selector" for every node and every pod, and a ReplicaSet's pods share one label set.
     label_groups: dict[tuple[str, frozenset[tuple[str, str]]], int] = field(default_factory=dict)
+    # Changes whenever a pod is added or removed, and is unique across NodeInfos: what a filter or
+    # score computed for this node stays valid while it is unchanged (scheduling.memo).
+    version: int = field(default_factory=lambda: next(VERSIONS))
+
+    def _derived(self) -> tuple:
+        """(node, allocatable, labels, taints, unschedulable), read once per Node object: plugins ask
+        for them on every node in every cycle, and stored Nodes are immutable (a change is a new object)."""
+        node = self.node or {}
+        cached = self.__dict__.get("_view")
+        if cached is None or cached[0] is not node:
+            spec = node.get("spec") or {}
+            cached = self.__dict__["_view"] = (node, resources.allocatable(node),
+                                               (node.get("metadata") or {}).get("labels") or {},
+                                               spec.get("taints") or [], bool(spec.get("unschedulable")))
+        return cached
 
     @property
     def allocatable(self) -> dict[str, int]:
-        node = self.node or {}
-        cached = self.__dict__.get("_allocatable")
-        if cached is None or cached[0] is not node:  # stored Nodes are immutable: a new object, a new read
-            cached = self.__dict__["_allocatable"] = (node, resources.allocatable(node))
-        return cached[1]
+        return self._derived()[1]
 
     @property
     def labels(self) -> dict[str, str]:
-        return ((self.node or {}).get("metadata") or {}).get("labels") or {}
+        return self._derived()[2]
 
     @property
     def taints(self) -> list[Obj]:
-        return ((self.node or {}).get("spec") or {}).get("taints") or []
+        return self._derived()[3]
 
     @property
     def unschedulable(self) -> bool:
-        return bool(((self.node or {}).get("spec") or {}).get("unschedulable"))
+        return self._derived()[4]
 
     def clone(self) -> NodeInfo:
         return NodeInfo(self.name, self.node, dict(self.pods), dict(self.requested), self.non_zero_cpu,
@@ -73,7 +87,7 @@ class NodeInfo:
     def matching(self, namespace: str, selector: Any) -> int:
         """Live (not terminating) pods in `namespace` on this node whose labels `selector` matches."""
         return sum(count for (ns, labels), count in self.label_groups.items()
-                   if ns == namespace and selector.matches(dict(labels)))
+                   if ns == namespace and selector.matches(_as_dict(labels)))
 
     def used_ports(self) -> list[tuple[str, str, int]]:
         return [port for pod in self.pods.values() for port in pod.ports]
@@ -88,6 +102,7 @@ class NodeInfo:
             self._count(pod, -1)
 
     def _count(self, pod: BoundPod, sign: int) -> None:
+        self.version = next(VERSIONS)
         for name, value in pod.requests.items():
             self.requested[name] = self.requested.get(name, 0) + sign * value
         self.non_zero_cpu += sign * pod.non_zero[0]
@@ -99,6 +114,12 @@ class NodeInfo:
                 self.label_groups[group] = count
             else:
                 self.label_groups.pop(group, None)
+
+
+@lru_cache(maxsize=4096)
+def _as_dict(labels: frozenset[tuple[str, str]]) -> dict[str, str]:
+    # A label group's dict, built once: spreading asks for it on every node in every cycle.
+    return dict(labels)
 
 
 def bound_pod(pod: Obj) -> BoundPod | None:
@@ -124,6 +145,7 @@ class SchedulerCache:
     def __init__(self) -> None:
         self._infos: dict[str, NodeInfo] = {}
         self._where: dict[PodKey, str] = {}
+        self.epoch = next(VERSIONS)  # changes with any Node object (labels, taints, images, size)
 
     def info(self, name: str) -> NodeInfo:
         if name not in self._infos:
@@ -138,6 +160,7 @@ class SchedulerCache:
     def observe_node(self, node: Obj | None, name: str) -> None:
         """A Node was added or changed (`node`), or deleted (None)."""
         self.info(name).node = node
+        self.epoch = next(VERSIONS)
 
     def observe_pod(self, pod: Obj | None, key: PodKey) -> None:
         """A Pod was added or changed (`pod`), or deleted (None)."""
@@ -155,3 +178,4 @@ class SchedulerCache:
     def clear(self) -> None:
         self._infos.clear()
         self._where.clear()
+        self.epoch = next(VERSIONS)

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubelab.cluster.scheduling import resources, taints
 from kubelab.cluster.scheduling.cache import NodeInfo
+from kubelab.cluster.scheduling.podfacts import PodFacts, pod_facts
 
 Obj = dict[str, Any]
 
@@ -37,39 +38,42 @@ class Rejection:
 
 
 # ----------------------------------------------------------------------------- plugins
-def node_unschedulable(pod: Obj, info: NodeInfo) -> Rejection | None:
+# Each plugin reads the pod through its PodFacts, computed once per scheduling cycle.
+def node_unschedulable(facts: PodFacts, info: NodeInfo) -> Rejection | None:
     if not info.unschedulable:
         return None
     cordon = {"key": taints.UNSCHEDULABLE, "effect": taints.NO_SCHEDULE}
-    if taints.tolerated((pod.get("spec") or {}).get("tolerations"), cordon):
+    if taints.tolerated(facts.tolerations, cordon):
         return None
     return Rejection("NodeUnschedulable", (ERR_UNSCHEDULABLE,), False, "spec.unschedulable is true (cordoned)")
 
 
-def taint_toleration(pod: Obj, info: NodeInfo) -> Rejection | None:
-    taint = taints.first_untolerated(info.taints, (pod.get("spec") or {}).get("tolerations"))
+def taint_toleration(facts: PodFacts, info: NodeInfo) -> Rejection | None:
+    node_taints = info.taints
+    if not node_taints:
+        return None
+    taint = taints.first_untolerated(node_taints, facts.tolerations)
     if taint is None:
         return None
     return Rejection("TaintToleration", (ERR_TAINT,), False,
                      f"untolerated taint {taints.describe(taint)} ({taints.text(taint)})")
 
 
-def node_affinity(pod: Obj, info: NodeInfo) -> Rejection | None:
-    spec = pod.get("spec") or {}
+def node_affinity(pod: Obj | PodFacts, info: NodeInfo) -> Rejection | None:
+    facts = pod if isinstance(pod, PodFacts) else pod_facts(pod)
     labels = info.labels
-    for key, value in (spec.get("nodeSelector") or {}).items():
+    for key, value in facts.node_selector:
         if labels.get(key) != value:
             return Rejection("NodeAffinity", (ERR_AFFINITY,), False, f"nodeSelector {key}={value} does not match")
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution"))
-    if required is not None and not matches_terms(required.get("nodeSelectorTerms") or [], info.name, labels):
+    required = facts.required_terms
+    if required is not None and not matches_terms(required, info.name, labels):
         return Rejection("NodeAffinity", (ERR_AFFINITY,), False,
                          "no term of requiredDuringSchedulingIgnoredDuringExecution matches")
     return None
 
 
-def node_ports(pod: Obj, info: NodeInfo) -> Rejection | None:
-    wanted = resources.host_ports(pod)
+def node_ports(facts: PodFacts, info: NodeInfo) -> Rejection | None:
+    wanted = facts.host_ports
     if not wanted:
         return None
     used = info.used_ports()
@@ -79,14 +83,19 @@ def node_ports(pod: Obj, info: NodeInfo) -> Rejection | None:
     return None
 
 
-def node_resources_fit(pod: Obj, info: NodeInfo, requests: dict[str, int] | None = None) -> Rejection | None:
-    requests = resources.pod_requests(pod) if requests is None else requests
+def node_resources_fit(facts: PodFacts, info: NodeInfo) -> Rejection | None:
+    requests = facts.requests
     allocatable = info.allocatable
+    requested = info.requested
+    allowed = allocatable.get(resources.PODS, 0)
+    too_many = len(info.pods) + 1 > allowed
+    if not too_many and all(wanted <= 0 or wanted <= allocatable.get(name, 0) - requested.get(name, 0)
+                            for name, wanted in requests.items()):
+        return None  # the common case: it fits; the messages below are only built for a rejection
     reasons: list[str] = []
     details: list[str] = []
     unresolvable = False
-    allowed = allocatable.get(resources.PODS, 0)
-    if len(info.pods) + 1 > allowed:
+    if too_many:
         reasons.append(ERR_TOO_MANY_PODS)
         details.append(f"pods: {len(info.pods)} of {allowed} already")
         unresolvable = unresolvable or allowed == 0
@@ -96,11 +105,11 @@ def node_resources_fit(pod: Obj, info: NodeInfo, requests: dict[str, int] | None
         wanted = requests.get(name, 0)
         if wanted <= 0:
             continue
-        free = allocatable.get(name, 0) - info.requested.get(name, 0)
+        free = allocatable.get(name, 0) - requested.get(name, 0)
         if wanted > free:
             reasons.append(f"Insufficient {name}")
             details.append(f"{name}: requested {resources.show(name, wanted)}, "
-                           f"in use {resources.show(name, info.requested.get(name, 0))}, "
+                           f"in use {resources.show(name, requested.get(name, 0))}, "
                            f"allocatable {resources.show(name, allocatable.get(name, 0))}")
             # Since 1.34: a node too small even when empty is beyond what preemption can fix.
             unresolvable = unresolvable or wanted > allocatable.get(name, 0)
@@ -109,7 +118,7 @@ def node_resources_fit(pod: Obj, info: NodeInfo, requests: dict[str, int] | None
     return Rejection("NodeResourcesFit", tuple(reasons), not unresolvable, "; ".join(details))
 
 
-FILTERS: tuple[tuple[str, Callable[[Obj, NodeInfo], Rejection | None]], ...] = (
+FILTERS: tuple[tuple[str, Callable[[PodFacts, NodeInfo], Rejection | None]], ...] = (
     ("NodeUnschedulable", node_unschedulable),
     ("TaintToleration", taint_toleration),
     ("NodeAffinity", node_affinity),
@@ -118,10 +127,22 @@ FILTERS: tuple[tuple[str, Callable[[Obj, NodeInfo], Rejection | None]], ...] = (
 )
 
 
-def run_filters(pod: Obj, info: NodeInfo) -> Rejection | None:
-    """The first rejection of `pod` on `info`'s node, or None when the node is feasible."""
+def run_filters(pod: Obj, info: NodeInfo, facts: PodFacts | None = None) -> Rejection | None:
+    """The first rejection of `pod` on `info`'s node, or None when the node is feasible
+    (`facts`: the pod's PodFacts when the caller already has them for this cycle)."""
+    facts = pod_facts(pod) if facts is None else facts
+    _, allocatable, _, node_taints, unschedulable = info._derived()
+    if not (unschedulable or node_taints or facts.node_selector or facts.host_ports
+            or facts.required_terms is not None):
+        # Only NodeResourcesFit can reject: check that it fits inline (one call per node, not five).
+        requested = info.requested
+        if len(info.pods) < allocatable.get(resources.PODS, 0) and all(
+                wanted <= allocatable.get(name, 0) - requested.get(name, 0)
+                for name, wanted in facts.requests.items() if wanted > 0):
+            return None
+        return node_resources_fit(facts, info)
     for _, check in FILTERS:
-        rejection = check(pod, info)
+        rejection = check(facts, info)
         if rejection is not None:
             return rejection
     return None

@@ -19,6 +19,7 @@ from typing import Any
 from kubelab.cluster.scheduling import messages
 from kubelab.cluster.scheduling.cache import BoundPod, NodeInfo
 from kubelab.cluster.scheduling.filters import Rejection, run_filters
+from kubelab.cluster.scheduling.podfacts import pod_facts
 
 Obj = dict[str, Any]
 
@@ -43,6 +44,7 @@ def preempt(pod: Obj, infos: dict[str, NodeInfo], rejections: dict[str, Rejectio
         if any(p.terminating and p.priority < priority for p in infos[nominated].pods.values()):
             return Preemption(NOT_ELIGIBLE_TERMINATING)
     verdicts: dict[str, tuple[str, ...]] = {}
+    facts = pod_facts(pod)
     candidates: dict[str, list[BoundPod]] = {}
     for name, rejection in rejections.items():
         if not rejection.resolvable or name not in infos:
@@ -56,14 +58,14 @@ def preempt(pod: Obj, infos: dict[str, NodeInfo], rejections: dict[str, Rejectio
             continue
         for victim in lower:
             trial.remove((victim.namespace, victim.name))
-        still = run_filters(pod, trial)
+        still = run_filters(pod, trial, facts)
         if still is not None:
             verdicts[name] = still.reasons
             continue
         victims = []
         for victim in lower:  # reprieve as many as possible, the most important first
             trial.add(victim)
-            if run_filters(pod, trial) is not None:
+            if run_filters(pod, trial, facts) is not None:
                 trial.remove((victim.namespace, victim.name))
                 victims.append(victim)
         candidates[name] = victims

@@ -14,12 +14,14 @@ Read by: cluster.scheduler. Reads: scheduling.cache, scheduling.filters, schedul
 from __future__ import annotations
 
 import math
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from kubelab.api.selectors import LabelSelector
 from kubelab.cluster.scheduling import resources, taints
 from kubelab.cluster.scheduling.cache import NodeInfo
 from kubelab.cluster.scheduling.filters import matches_term
+from kubelab.cluster.scheduling.podfacts import PodFacts, pod_facts
 
 Obj = dict[str, Any]
 MAX_SCORE = 100
@@ -39,21 +41,55 @@ MIN_IMAGE = 23 * 1024 * 1024
 MAX_IMAGE_PER_CONTAINER = 1000 * 1024 * 1024
 
 
+Raw = tuple[int, int, int, int, int]  # TaintToleration, NodeAffinity (before normalising), Fit, Balanced, Image
+
+
 def score_nodes(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo],
-                spread_selector: LabelSelector | None) -> dict[str, dict[str, int]]:
-    """{node: {plugin: normalised score, …, "total": weighted sum}} for every feasible node."""
-    per_plugin = {
-        "TaintToleration": _normalize({i.name: _prefer_no_schedule(pod, i) for i in feasible}, reverse=True),
-        "NodeAffinity": _normalize({i.name: _preferred_affinity(pod, i) for i in feasible}, reverse=False),
-        "NodeResourcesFit": {i.name: _least_allocated(pod, i) for i in feasible},
-        "PodTopologySpread": _topology_spread(pod, feasible, spread_selector),
-        "NodeResourcesBalancedAllocation": {i.name: _balanced(pod, i) for i in feasible},
-        "ImageLocality": {i.name: _image_locality(pod, i, all_nodes) for i in feasible},
-    }
+                spread_selector: LabelSelector | None, facts: PodFacts | None = None) -> dict[str, dict[str, int]]:
+    """{node: {plugin: normalised score, …, "total": weighted sum}} for every feasible node
+    (`facts`: the pod's PodFacts when the caller already has them for this cycle)."""
+    facts = pod_facts(pod) if facts is None else facts
+    images = image_state(facts, all_nodes)
+    return combine(pod, feasible, {info.name: raw_scores(facts, info, images) for info in feasible},
+                   spread_selector)
+
+
+def raw_scores(facts: PodFacts, info: NodeInfo, images: Images | None) -> Raw:
+    """The per-node part of every plugin but PodTopologySpread (which compares nodes), with each
+    plugin's common case inline (no taints, no preferred affinity, no image of the pod on the node)."""
+    _, allocatable, _, node_taints, _ = info._derived()
+    cpu_capacity, memory_capacity = allocatable.get(resources.CPU, 0), allocatable.get(resources.MEMORY, 0)
+    cpu, memory = facts.non_zero
+    requests, requested = facts.requests, info.requested
+    return (
+        _prefer_no_schedule(facts, info) if node_taints else 0,
+        _preferred_affinity(facts, info) if facts.preferred_terms else 0,
+        (_least_score(info.non_zero_cpu + cpu, cpu_capacity)
+         + _least_score(info.non_zero_memory + memory, memory_capacity)) // 2,
+        _balanced_score(requested.get(resources.CPU, 0) + requests.get(resources.CPU, 0), cpu_capacity,
+                        requested.get(resources.MEMORY, 0) + requests.get(resources.MEMORY, 0), memory_capacity),
+        _image_locality(info, images) if images is not None else 0,
+    )
+
+
+def combine(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw],
+            spread_selector: LabelSelector | None) -> dict[str, dict[str, int]]:
+    """NormalizeScore, PodTopologySpread and the weighted totals, from each feasible node's raw scores."""
+    taint = _normalize({name: r[0] for name, r in raw.items()}, reverse=True)
+    affinity = _normalize({name: r[1] for name, r in raw.items()}, reverse=False)
+    spread = _topology_spread(pod, feasible, spread_selector)
+    w = WEIGHTS
     result: dict[str, dict[str, int]] = {}
-    for name in (info.name for info in feasible):
-        scores = {plugin: per_plugin[plugin].get(name, 0) for plugin in WEIGHTS}
-        scores["total"] = sum(WEIGHTS[plugin] * value for plugin, value in scores.items())
+    for name, (_, _, fit, balanced, locality) in raw.items():  # built literally: this runs per node per cycle
+        scores = {"TaintToleration": taint[name], "NodeAffinity": affinity[name], "NodeResourcesFit": fit,
+                  "PodTopologySpread": spread[name], "NodeResourcesBalancedAllocation": balanced,
+                  "ImageLocality": locality}
+        scores["total"] = (w["TaintToleration"] * scores["TaintToleration"]
+                           + w["NodeAffinity"] * scores["NodeAffinity"]
+                           + w["NodeResourcesFit"] * fit
+                           + w["PodTopologySpread"] * scores["PodTopologySpread"]
+                           + w["NodeResourcesBalancedAllocation"] * balanced
+                           + w["ImageLocality"] * locality)
         result[name] = scores
     return result
 
@@ -68,16 +104,19 @@ def _normalize(raw: dict[str, int], *, reverse: bool) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------------------ plugins
-def _prefer_no_schedule(pod: Obj, info: NodeInfo) -> int:
-    tolerations = [t for t in (pod.get("spec") or {}).get("tolerations") or ()
-                   if not t.get("effect") or t.get("effect") == taints.PREFER_NO_SCHEDULE]
-    return sum(1 for taint in info.taints
+def _prefer_no_schedule(facts: PodFacts, info: NodeInfo) -> int:
+    node_taints = info.taints
+    if not node_taints:
+        return 0
+    tolerations = facts.prefer_tolerations
+    return sum(1 for taint in node_taints
                if taint.get("effect") == taints.PREFER_NO_SCHEDULE and not taints.tolerated(tolerations, taint))
 
 
-def _preferred_affinity(pod: Obj, info: NodeInfo) -> int:
-    preferred = ((((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {})
-                 .get("preferredDuringSchedulingIgnoredDuringExecution") or [])
+def _preferred_affinity(facts: PodFacts, info: NodeInfo) -> int:
+    preferred = facts.preferred_terms
+    if not preferred:
+        return 0
     return sum(int(term.get("weight") or 0) for term in preferred
                if matches_term(term.get("preference") or {}, info.name, info.labels))
 
@@ -88,27 +127,11 @@ def _least_score(requested: int, capacity: int) -> int:
     return (capacity - requested) * MAX_SCORE // capacity
 
 
-def _least_allocated(pod: Obj, info: NodeInfo) -> int:
-    cpu, memory = resources.non_zero_requests(pod)
-    allocatable = info.allocatable
-    cpu_score = _least_score(info.non_zero_cpu + cpu, allocatable.get(resources.CPU, 0))
-    memory_score = _least_score(info.non_zero_memory + memory, allocatable.get(resources.MEMORY, 0))
-    return (cpu_score + memory_score) // 2
-
-
-def _balanced(pod: Obj, info: NodeInfo) -> int:
-    requests = resources.pod_requests(pod)
-    allocatable = info.allocatable
-    fractions = []
-    for name in (resources.CPU, resources.MEMORY):
-        capacity = allocatable.get(name, 0)
-        if capacity <= 0:
-            continue
-        used = info.requested.get(name, 0) + requests.get(name, 0)
-        fractions.append(min(used / capacity, 1.0))
-    if len(fractions) < 2:
-        return MAX_SCORE
-    deviation = abs(fractions[0] - fractions[1]) / 2
+def _balanced_score(cpu_used: int, cpu_capacity: int, memory_used: int, memory_capacity: int) -> int:
+    """NodeResourcesBalancedAllocation on cpu and memory: 100 × (1 − |cpu fraction − memory fraction| / 2)."""
+    if cpu_capacity <= 0 or memory_capacity <= 0:
+        return MAX_SCORE  # fewer than two resources to balance
+    deviation = abs(min(cpu_used / cpu_capacity, 1.0) - min(memory_used / memory_capacity, 1.0)) / 2
     return int((1 - deviation) * MAX_SCORE)
 
 
@@ -118,21 +141,22 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
         return {info.name: 0 for info in feasible}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     zones = {info.labels[ZONE] for info in feasible if ZONE in info.labels}
+    matching = {info.name: _matching(info, namespace, selector) for info in feasible}  # once per node
     zone_counts: dict[str, int] = {}
     for info in feasible:
         if ZONE in info.labels:
-            zone_counts[info.labels[ZONE]] = zone_counts.get(info.labels[ZONE], 0) + _matching(info, namespace,
-                                                                                              selector)
+            zone_counts[info.labels[ZONE]] = zone_counts.get(info.labels[ZONE], 0) + matching[info.name]
     raw: dict[str, int] = {}
     for info in feasible:
         score = 0.0
+        labels = info.labels
         for key, max_skew in DEFAULT_SPREAD:
-            if key not in info.labels:
+            if key not in labels:
                 continue
             if key == HOSTNAME:
-                count, size = _matching(info, namespace, selector), len(feasible)
+                count, size = matching[info.name], len(feasible)
             else:
-                count, size = zone_counts.get(info.labels[key], 0), len(zones)
+                count, size = zone_counts.get(labels[key], 0), len(zones)
             score += count * math.log(size + 2) + (max_skew - 1)
         raw[info.name] = int(round(score))
     low, high = min(raw.values()), max(raw.values())
@@ -145,6 +169,7 @@ def _matching(info: NodeInfo, namespace: str, selector: LabelSelector) -> int:
     return info.matching(namespace, selector)
 
 
+@lru_cache(maxsize=1024)
 def normalized_image(name: str) -> str:
     """`nginx` and `docker.io/library/nginx:latest` name the same image."""
     if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
@@ -157,25 +182,48 @@ def normalized_image(name: str) -> str:
 
 
 def _images_on(info: NodeInfo) -> dict[str, int]:
+    """{normalised image: size} from the Node's status.images, read once per Node object."""
+    node = info.node
+    cached = info.__dict__.get("_images")
+    if cached is not None and cached[0] is node:
+        return cached[1]
     images: dict[str, int] = {}
-    for image in ((info.node or {}).get("status") or {}).get("images") or ():
+    for image in ((node or {}).get("status") or {}).get("images") or ():
         for name in image.get("names") or ():
             images[normalized_image(name)] = int(image.get("sizeBytes") or 0)
+    info.__dict__["_images"] = (node, images)
     return images
 
 
-def _image_locality(pod: Obj, info: NodeInfo, all_nodes: list[NodeInfo]) -> int:
-    spec = pod.get("spec") or {}
-    containers = [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]
+class Images(NamedTuple):
+    """ImageLocality's PreScore state: the pod's images, how many nodes hold each, of how many."""
+
+    wanted: list[str]
+    holders: dict[str, int]
+    nodes: int
+
+
+def image_state(facts: PodFacts, all_nodes: list[NodeInfo]) -> Images | None:
+    if not facts.images:
+        return None
+    wanted = [normalized_image(image) for image in facts.images]
+    holders = dict.fromkeys(wanted, 0)
+    for other in all_nodes:
+        here = _images_on(other)
+        for image in holders:
+            if image in here:
+                holders[image] += 1
+    return Images(wanted, holders, len(all_nodes))
+
+
+def _image_locality(info: NodeInfo, images: Images | None) -> int:
     here = _images_on(info)
-    if not here or not containers:
+    if not here or images is None:
         return 0
     total = 0.0
-    for container in containers:
-        image = normalized_image(container.get("image") or "")
+    for image in images.wanted:
         if image in here:
-            holders = sum(1 for other in all_nodes if image in _images_on(other))
-            total += here[image] * holders / max(len(all_nodes), 1)
-    ceiling = MAX_IMAGE_PER_CONTAINER * len(containers)
+            total += here[image] * images.holders[image] / max(images.nodes, 1)
+    ceiling = MAX_IMAGE_PER_CONTAINER * len(images.wanted)
     total = min(max(total, MIN_IMAGE), ceiling)
     return int(MAX_SCORE * (total - MIN_IMAGE) // (ceiling - MIN_IMAGE))

@@ -1,0 +1,55 @@
+"""What one scheduling cycle needs to know about its pod, read from the manifest once.
+
+Upstream's PreFilter/PreScore steps compute a pod's requests, tolerations, affinity terms and
+host ports once per cycle into the CycleState; the Filter and Score plugins then only compare
+them with each node. `PodFacts` is that state here: the scheduler builds it once per attempt
+and every plugin, on every node, reads it instead of walking the pod again.
+
+Read by: scheduling.filters, scheduling.scoring, cluster.scheduler. Reads: scheduling.resources, scheduling.taints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubelab.cluster.scheduling import resources, taints
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PodFacts:
+    pod: Obj
+    namespace: str
+    tolerations: tuple[Obj, ...]
+    prefer_tolerations: tuple[Obj, ...]  # those that can tolerate a PreferNoSchedule taint
+    node_selector: tuple[tuple[str, Any], ...]
+    required_terms: list[Obj] | None  # None: no requiredDuringScheduling…; [] would match nothing
+    preferred_terms: tuple[Obj, ...]
+    host_ports: tuple[tuple[str, str, int], ...]
+    requests: dict[str, int]
+    non_zero: tuple[int, int]
+    images: tuple[str, ...]  # every container's image, init containers first (unnormalised)
+
+
+def pod_facts(pod: Obj) -> PodFacts:
+    spec = pod.get("spec") or {}
+    tolerations = tuple(spec.get("tolerations") or ())
+    node_affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
+    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+    containers = [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]
+    return PodFacts(
+        pod=pod,
+        namespace=(pod.get("metadata") or {}).get("namespace", ""),
+        tolerations=tolerations,
+        prefer_tolerations=tuple(t for t in tolerations
+                                 if not t.get("effect") or t.get("effect") == taints.PREFER_NO_SCHEDULE),
+        node_selector=tuple((spec.get("nodeSelector") or {}).items()),
+        required_terms=None if required is None else (required.get("nodeSelectorTerms") or []),
+        preferred_terms=tuple(node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or ()),
+        host_ports=tuple(resources.host_ports(pod)),
+        requests=resources.pod_requests(pod),
+        non_zero=resources.non_zero_requests(pod),
+        images=tuple(c.get("image") or "" for c in containers),
+    )
