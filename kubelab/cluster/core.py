@@ -203,7 +203,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
 
     def advance(self, seconds: float) -> None:
         """Move simulated time forward by `seconds`, running everything that falls due on the way."""
-        with self.lock:
+        with self.lock, paused_gc():  # one pause for all the pumps on the way
             self.pump()
             target = self.clock.now() + seconds
             while True:
@@ -218,7 +218,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
     def settle(self, timeout: float = 600.0) -> float:
         """Advance to each next pending non-background timer until none is left (or `timeout` simulated
         seconds passed). Returns the simulated seconds it moved."""
-        with self.lock:
+        with self.lock, paused_gc():
             self.pump()
             start = self.clock.now()
             while True:

@@ -10,7 +10,8 @@ ties are broken by the cluster's seeded generator, and the pod is bound (`spec.n
 Unschedulable pods wait, as in upstream's queue, for an event that may help (a node added or
 changed in labels, taints, schedulability or size; a bound pod gone) and are retried after
 their back-off (1 s doubling to 10 s), and at the latest every 5 minutes. Every attempt is kept
-in `decisions` for `Cluster.scheduling_decision` and summarised in the trace.
+in `decisions` for `Cluster.scheduling_decision` and summarised in the trace. A node's filter
+verdict and raw scores are reused while neither it nor the pod's shape changed (scheduling.memo).
 
 Read by: cluster.components, cluster.nodeops. Reads: controllers.base, cluster.scheduling.*.
 """

@@ -5,14 +5,14 @@ than re-listing the store on every attempt: a bound pod counts against its node 
 non-zero requests for scoring, host ports, pod count) from the moment `spec.nodeName` is set
 until it is deleted or reaches Succeeded/Failed. Terminating pods still count, as upstream.
 
-Read by: cluster.scheduler, scheduling.filters, scheduling.scoring. Reads: scheduling.resources.
+Read by: cluster.scheduler, scheduling.filters, scheduling.scoring, scheduling.memo. Reads: scheduling.resources.
 """
 
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kubelab.cluster.scheduling import resources

@@ -6,7 +6,8 @@ whether preemption could ever help (`resolvable`; False is upstream's
 UnschedulableAndUnresolvable), and a `detail` for people (which taint, how much cpu). As
 upstream, the first plugin that rejects a node decides its reasons; later ones do not run.
 
-Read by: cluster.scheduler. Reads: scheduling.resources, scheduling.taints, scheduling.cache.
+Read by: cluster.scheduler, scheduling.memo, scheduling.preemption, controllers.daemonset.
+Reads: scheduling.resources, scheduling.taints, scheduling.cache, scheduling.podfacts.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ class NodeMemo:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[tuple, filters.Rejection | None, scoring.Raw | None]] = {}
+        self._images: tuple[tuple[str, int], scoring.Images | None] | None = None
 
     def filter(self, pod: Obj, facts: PodFacts, shape: str, epoch: int,
                infos: list[NodeInfo]) -> tuple[list[NodeInfo], dict[str, filters.Rejection]]:
@@ -54,14 +55,14 @@ class NodeMemo:
                    all_nodes: list[NodeInfo]) -> dict[str, scoring.Raw]:
         """Each feasible node's raw scores (call after `filter` in the same cycle)."""
         entries = self._entries
-        images: Any = False  # computed once, and only when some node needs scoring
+        images = self._images  # ImageLocality's PreScore: depends on the pod's images and the Nodes only
+        if images is None or images[0] != (shape, epoch):
+            images = self._images = ((shape, epoch), scoring.image_state(facts, all_nodes))
         raw: dict[str, scoring.Raw] = {}
         for info in feasible:
             wanted, rejection, scores = entries[info.name]
             if scores is None:
-                if images is False:
-                    images = scoring.image_state(facts, all_nodes)
-                scores = scoring.raw_scores(facts, info, images)
+                scores = scoring.raw_scores(facts, info, images[1])
                 entries[info.name] = (wanted, rejection, scores)
             raw[info.name] = scores
         return raw

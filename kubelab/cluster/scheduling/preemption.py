@@ -8,7 +8,7 @@ reprieved, highest priority first, as long as the pod still fits. The candidate 
 have the lowest top priority (then lowest sum, then fewest) wins. Pods without a PriorityClass
 all have priority 0, so in most lessons preemption only explains why it did not help.
 
-Read by: cluster.scheduler. Reads: scheduling.cache, scheduling.filters, scheduling.messages.
+Read by: cluster.scheduler. Reads: scheduling.cache, scheduling.filters, scheduling.messages, scheduling.podfacts.
 """
 
 from __future__ import annotations

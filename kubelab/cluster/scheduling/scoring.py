@@ -8,7 +8,8 @@ constraints (spread by hostname with maxSkew 3, and by zone), counting pods that
 selectors of the Services and controllers that select the pod, so replicas of one ReplicaSet
 spread over the nodes. Integer arithmetic follows Go's (truncating division).
 
-Read by: cluster.scheduler. Reads: scheduling.cache, scheduling.filters, scheduling.taints, api.selectors.
+Read by: cluster.scheduler, scheduling.memo. Reads: scheduling.cache, scheduling.filters, scheduling.taints,
+scheduling.podfacts, api.selectors.
 """
 
 from __future__ import annotations
@@ -75,32 +76,25 @@ def raw_scores(facts: PodFacts, info: NodeInfo, images: Images | None) -> Raw:
 def combine(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw],
             spread_selector: LabelSelector | None) -> dict[str, dict[str, int]]:
     """NormalizeScore, PodTopologySpread and the weighted totals, from each feasible node's raw scores."""
-    taint = _normalize({name: r[0] for name, r in raw.items()}, reverse=True)
-    affinity = _normalize({name: r[1] for name, r in raw.items()}, reverse=False)
+    # TaintToleration and NodeAffinity go through helper.DefaultNormalizeScore: scaled to 0..100 by the
+    # maximum (TaintToleration reversed: fewer intolerable PreferNoSchedule taints is better).
+    taint_top = max((r[0] for r in raw.values()), default=0)
+    affinity_top = max((r[1] for r in raw.values()), default=0)
     spread = _topology_spread(pod, feasible, spread_selector)
-    w = WEIGHTS
+    w_taint, w_affinity, w_fit = WEIGHTS["TaintToleration"], WEIGHTS["NodeAffinity"], WEIGHTS["NodeResourcesFit"]
+    w_spread, w_balanced = WEIGHTS["PodTopologySpread"], WEIGHTS["NodeResourcesBalancedAllocation"]
+    w_image = WEIGHTS["ImageLocality"]
     result: dict[str, dict[str, int]] = {}
-    for name, (_, _, fit, balanced, locality) in raw.items():  # built literally: this runs per node per cycle
-        scores = {"TaintToleration": taint[name], "NodeAffinity": affinity[name], "NodeResourcesFit": fit,
-                  "PodTopologySpread": spread[name], "NodeResourcesBalancedAllocation": balanced,
-                  "ImageLocality": locality}
-        scores["total"] = (w["TaintToleration"] * scores["TaintToleration"]
-                           + w["NodeAffinity"] * scores["NodeAffinity"]
-                           + w["NodeResourcesFit"] * fit
-                           + w["PodTopologySpread"] * scores["PodTopologySpread"]
-                           + w["NodeResourcesBalancedAllocation"] * balanced
-                           + w["ImageLocality"] * locality)
-        result[name] = scores
+    for name, (taint_raw, affinity_raw, fit, balanced, locality) in raw.items():  # per node, per cycle
+        taint = MAX_SCORE if taint_top == 0 else MAX_SCORE - MAX_SCORE * taint_raw // taint_top
+        affinity = 0 if affinity_top == 0 else MAX_SCORE * affinity_raw // affinity_top
+        spreading = spread[name]
+        result[name] = {"TaintToleration": taint, "NodeAffinity": affinity, "NodeResourcesFit": fit,
+                        "PodTopologySpread": spreading, "NodeResourcesBalancedAllocation": balanced,
+                        "ImageLocality": locality,
+                        "total": (w_taint * taint + w_affinity * affinity + w_fit * fit + w_spread * spreading
+                                  + w_balanced * balanced + w_image * locality)}
     return result
-
-
-def _normalize(raw: dict[str, int], *, reverse: bool) -> dict[str, int]:
-    """helper.DefaultNormalizeScore: scale to 0..100 by the maximum, optionally reversed."""
-    top = max(raw.values(), default=0)
-    if top == 0:
-        return {name: MAX_SCORE if reverse else 0 for name in raw}
-    scaled = {name: MAX_SCORE * value // top for name, value in raw.items()}
-    return {name: (MAX_SCORE - value if reverse else value) for name, value in scaled.items()}
 
 
 # ------------------------------------------------------------------------------ plugins
@@ -140,25 +134,23 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
     if selector is None or not feasible:
         return {info.name: 0 for info in feasible}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
-    zones = {info.labels[ZONE] for info in feasible if ZONE in info.labels}
+    labels_of = {info.name: info.labels for info in feasible}
+    zones = {labels[ZONE] for labels in labels_of.values() if ZONE in labels}
     matching = {info.name: _matching(info, namespace, selector) for info in feasible}  # once per node
     zone_counts: dict[str, int] = {}
-    for info in feasible:
-        if ZONE in info.labels:
-            zone_counts[info.labels[ZONE]] = zone_counts.get(info.labels[ZONE], 0) + matching[info.name]
+    for name, labels in labels_of.items():
+        if ZONE in labels:
+            zone_counts[labels[ZONE]] = zone_counts.get(labels[ZONE], 0) + matching[name]
+    weights = {HOSTNAME: math.log(len(feasible) + 2), ZONE: math.log(len(zones) + 2)}
     raw: dict[str, int] = {}
-    for info in feasible:
+    for name, labels in labels_of.items():
         score = 0.0
-        labels = info.labels
         for key, max_skew in DEFAULT_SPREAD:
             if key not in labels:
                 continue
-            if key == HOSTNAME:
-                count, size = matching[info.name], len(feasible)
-            else:
-                count, size = zone_counts.get(labels[key], 0), len(zones)
-            score += count * math.log(size + 2) + (max_skew - 1)
-        raw[info.name] = int(round(score))
+            count = matching[name] if key == HOSTNAME else zone_counts.get(labels[key], 0)
+            score += count * weights[key] + (max_skew - 1)
+        raw[name] = int(round(score))
     low, high = min(raw.values()), max(raw.values())
     if high == 0:
         return {name: MAX_SCORE for name in raw}
