@@ -8,6 +8,7 @@ import random
 import pytest
 import yaml
 
+from kubelab import seed
 from kubelab.api import kinds
 from kubelab.api.defaults import admit_pod, apply_defaults, image_pull_policy
 from kubelab.api.errors import ApiError
@@ -42,38 +43,7 @@ def admitted(text: str, seed: int = 7, **kwargs) -> dict:
 
 
 # ---------------------------------------------------------------- golden pairs
-GO_DEMO_2 = """
-apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: go-demo-2
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      type: backend
-      service: go-demo-2
-  template:
-    metadata:
-      labels:
-        type: backend
-        service: go-demo-2
-        db: mongo
-        language: go
-    spec:
-      containers:
-      - name: db
-        image: mongo:3.3
-      - name: api
-        image: vfarcic/go-demo-2
-        env:
-        - name: DB
-          value: localhost
-        livenessProbe:
-          httpGet:
-            path: /demo/hello
-            port: 8080
-"""
+GO_DEMO_2 = seed.GO_DEMO_2_REPLICASET  # the course's ReplicaSet, verbatim
 
 
 def test_go_demo_2_replicaset_is_defaulted_like_the_apiserver():
