@@ -18,7 +18,6 @@ import json
 import os
 import random
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,13 @@ from kubelab.cluster.apiserver import ApiServer, any_kind, kind_of, namespace_of
 from kubelab.cluster.clock import SimClock
 from kubelab.cluster.controllers.base import Controller
 from kubelab.cluster.gcpause import paused_gc
+from kubelab.cluster.handles import ClusterSnapshot, ClusterWatch, bookmark
 from kubelab.cluster.nodeops import NodeOperations
 from kubelab.cluster.podops import PodOperations
 from kubelab.cluster.recorder import EventRecorder, Trace
 from kubelab.cluster.rolloutops import RolloutOperations
 from kubelab.store.memory import MemoryStore, Obj, thaw
-from kubelab.store.watch import Event, Watch
+from kubelab.store.watch import Event
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -364,11 +364,11 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
             w = self.store.watch((k.group, k.plural), namespace if k.namespaced else None, since=since,
                                  predicate=predicate(k, selector, field_selector), initial=since is None)
             if bookmarks:
-                w.push(Event("BOOKMARK", (k.group, k.plural), _bookmark(k, self.store.revision, initial_end=True),
+                w.push(Event("BOOKMARK", (k.group, k.plural), bookmark(k, self.store.revision, initial_end=True),
                              None, self.store.revision))
         if self.clock.mode == "stepped":
             w.idle_hook = self.step_watch
-        return ClusterWatch(w, (lambda: _bookmark(k, self.store.revision)) if bookmarks else None)
+        return ClusterWatch(w, (lambda: bookmark(k, self.store.revision)) if bookmarks else None)
 
     def events(self, namespace: str | None = None) -> builtins.list[Obj]:
         """core/v1 Events, oldest first (by lastTimestamp, then name)."""
@@ -439,58 +439,6 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
 
     def __repr__(self) -> str:
         return f"<kubelab.Cluster {self.clock.mode} seed={self.seed} revision={self.store.revision}>"
-
-
-class ClusterSnapshot:
-    def __init__(self, objects: dict, trace_seq: int) -> None:
-        self.objects = objects
-        self.trace_seq = trace_seq
-
-    def __repr__(self) -> str:
-        count = sum(len(o) for spaces in self.objects.values() for o in spaces.values())
-        return f"<ClusterSnapshot {count} objects>"
-
-
-class ClusterWatch:
-    """Iterate `{"type", "object"}` events; `next(timeout)` returns None when nothing came."""
-
-    def __init__(self, watch: Watch, bookmark: Callable[[], Obj] | None = None) -> None:
-        self._watch = watch
-        self._bookmark = bookmark
-
-    def next(self, timeout: float | None = None) -> dict[str, Any] | None:
-        event = self._watch.next(timeout)
-        if event is None:
-            if self._bookmark is not None and not self._watch.stopped:
-                return {"type": "BOOKMARK", "object": self._bookmark()}
-            return None
-        return {"type": event.type, "object": thaw(event.object)}
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        while True:
-            event = self.next(timeout=None)
-            if event is None:
-                return
-            yield event
-
-    def drain(self) -> list[dict[str, Any]]:
-        return [{"type": e.type, "object": thaw(e.object)} for e in self._watch.drain()]
-
-    def stop(self) -> None:
-        self._watch.stop()
-
-    def __enter__(self) -> ClusterWatch:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _bookmark(kind: Kind, revision: int, *, initial_end: bool = False) -> Obj:
-    meta: dict[str, Any] = {"resourceVersion": str(revision)}
-    if initial_end:
-        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-    return {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta}
 
 
 def _with_last_applied(doc: Obj) -> Obj:
