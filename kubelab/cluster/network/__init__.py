@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from kubelab.cluster.controllers.endpoints import EndpointsController
 from kubelab.cluster.controllers.endpointslice import EndpointSliceController
-from kubelab.cluster.network import kubeproxy, services, traffic
+from kubelab.cluster.network import kubeproxy, listeners, services, traffic
 from kubelab.cluster.network.dns import KubeDns
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def install(cluster: Cluster) -> None:
     cluster.pod_network = traffic.PodNetwork(cluster)  # type: ignore[attr-defined]
     cluster.request = partial(traffic.request, cluster)  # type: ignore[method-assign,attr-defined]
     cluster.proxy_rules = partial(kubeproxy.rules, cluster)  # type: ignore[attr-defined]
+    listeners.install(cluster)  # cluster.service_url, cluster.port_forward
     cluster.add_controller(EndpointsController(cluster))
     cluster.add_controller(EndpointSliceController(cluster))
     cluster.add_controller(kubeproxy.KubeProxy(cluster))
