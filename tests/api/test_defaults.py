@@ -152,26 +152,7 @@ spec:
 
 
 def test_cronjob_from_the_seed_notes_is_defaulted_without_job_defaults_in_its_template():
-    cron = defaulted("""
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: hello
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: hello
-            image: busybox
-            args:
-            - /bin/sh
-            - -c
-            - date; echo "Hello, World!"
-          restartPolicy: OnFailure
-""")
+    cron = defaulted(seed.HELLO_CRONJOB_FIXED)
     assert cron["spec"] == {
         "schedule": "*/1 * * * *",
         "concurrencyPolicy": "Allow",
