@@ -292,5 +292,15 @@ def validate_object_meta_update(meta: dict[str, Any], old_meta: dict[str, Any], 
         _validate_kube_finalizers(meta["finalizers"], "metadata.finalizers", errs)
 
 
+
+def validate_meta(obj: dict[str, Any], old: dict[str, Any] | None, namespaced: bool, name_fn: NameFn,
+                  errs: Errors) -> None:
+    """ObjectMeta on create (name syntax, labels, annotations), or on update (what may not change)."""
+    meta = obj.get("metadata") or {}
+    if old is None:
+        validate_object_meta(meta, namespaced, name_fn, errs)
+    else:
+        validate_object_meta_update(meta, old.get("metadata") or {}, errs)
+
 def _go_string_slice(values: list[str]) -> str:
     return "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"

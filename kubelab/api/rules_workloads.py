@@ -29,8 +29,7 @@ from kubelab.api.rules import (
     selector_json,
     validate_annotations,
     validate_labels,
-    validate_object_meta,
-    validate_object_meta_update,
+    validate_meta,
 )
 from kubelab.api.rules_pod import validate_pod_template
 from kubelab.api.selectors import LabelSelector, validate_label_selector_spec
@@ -138,10 +137,7 @@ def _deployment_strategy(strategy: dict[str, Any], errs: Errors) -> None:
 
 
 def validate_deployment(obj: dict[str, Any], errs: Errors, old: dict[str, Any] | None = None) -> None:
-    if old is None:
-        validate_object_meta(obj.get("metadata") or {}, True, name_is_subdomain, errs)
-    else:
-        validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {}, errs)
+    validate_meta(obj, old, True, name_is_subdomain, errs)
     spec = obj.get("spec") or {}
     nonnegative(spec.get("replicas", 0), "spec.replicas", errs)
     _required_selector(spec, "deployment", errs)
@@ -167,10 +163,7 @@ def _immutable_selector(obj: dict[str, Any], old: dict[str, Any], errs: Errors) 
 
 
 def validate_replica_set(obj: dict[str, Any], errs: Errors, old: dict[str, Any] | None = None) -> None:
-    if old is None:
-        validate_object_meta(obj.get("metadata") or {}, True, name_is_subdomain, errs)
-    else:
-        validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {}, errs)
+    validate_meta(obj, old, True, name_is_subdomain, errs)
     spec = obj.get("spec") or {}
     nonnegative(spec.get("replicas", 0), "spec.replicas", errs)
     nonnegative(spec.get("minReadySeconds", 0), "spec.minReadySeconds", errs)
@@ -207,10 +200,7 @@ def _daemon_set_strategy(strategy: dict[str, Any], errs: Errors) -> None:
 
 
 def validate_daemon_set(obj: dict[str, Any], errs: Errors, old: dict[str, Any] | None = None) -> None:
-    if old is None:
-        validate_object_meta(obj.get("metadata") or {}, True, name_is_subdomain, errs)
-    else:
-        validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {}, errs)
+    validate_meta(obj, old, True, name_is_subdomain, errs)
     spec = obj.get("spec") or {}
     selector_spec = spec.get("selector")
     errs.extend(validate_label_selector_spec(selector_spec, "spec.selector"))
@@ -240,10 +230,7 @@ _STS_MUTABLE = ("replicas", "ordinals", "template", "updateStrategy", "persisten
 
 
 def validate_stateful_set(obj: dict[str, Any], errs: Errors, old: dict[str, Any] | None = None) -> None:
-    if old is None:
-        validate_object_meta(obj.get("metadata") or {}, True, name_is_label, errs)
-    else:
-        validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {}, errs)
+    validate_meta(obj, old, True, name_is_label, errs)
     spec = obj.get("spec") or {}
     policy = spec.get("podManagementPolicy", "")
     if not policy:
@@ -311,10 +298,7 @@ def validate_stateful_set(obj: dict[str, Any], errs: Errors, old: dict[str, Any]
 
 
 def validate_replication_controller(obj: dict[str, Any], errs: Errors, old: dict[str, Any] | None = None) -> None:
-    if old is None:
-        validate_object_meta(obj.get("metadata") or {}, True, name_is_subdomain, errs)
-    else:
-        validate_object_meta_update(obj.get("metadata") or {}, old.get("metadata") or {}, errs)
+    validate_meta(obj, old, True, name_is_subdomain, errs)
     spec = obj.get("spec") or {}
     nonnegative(spec.get("minReadySeconds", 0), "spec.minReadySeconds", errs)
     selector = spec.get("selector") or {}
