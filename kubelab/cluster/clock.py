@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -123,5 +124,17 @@ def rfc3339_micro(t: float) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 def parse_time(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    """Epoch seconds of an RFC 3339 timestamp, with or without fractions (ValueError otherwise)."""
+    text = text.strip().replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    # Python 3.10's fromisoformat wants exactly 3 or 6 fraction digits (MicroTime has 6, RFC3339Nano 9).
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

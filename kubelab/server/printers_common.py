@@ -10,14 +10,13 @@ Read by: server.tables and the server.printers_* modules. Reads: api.schemas, ap
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from functools import cache
 from typing import Any
 
 from kubelab.api import schemas
 from kubelab.api.errors import ApiError
 from kubelab.api.selectors import LabelSelector
+from kubelab.cluster import clock
 
 Obj = dict[str, Any]
 
@@ -26,8 +25,6 @@ META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 CONTAINERS_DOC = "Names of each container in the template."
 IMAGES_DOC = "Images referenced by each container in the template."
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-_FRACTION = re.compile(r"\.(\d+)")
 
 
 def human_age(seconds: float) -> str:
@@ -64,18 +61,10 @@ def parse_time(value: Any) -> float | None:
     """Epoch seconds of an RFC 3339 timestamp (`2026-11-25T19:16:15Z`, with or without fractions), else None."""
     if not isinstance(value, str) or not value:
         return None
-    text = value.strip().replace("z", "Z")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    # Python 3.10's fromisoformat wants exactly 3 or 6 fraction digits.
-    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
     try:
-        moment = _dt.datetime.fromisoformat(text)
+        return clock.parse_time(value)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.timezone.utc)
-    return (moment - _EPOCH).total_seconds()
 
 
 def since(value: Any, now: float) -> str:
@@ -93,9 +82,7 @@ def age(obj: Obj, now: float) -> str:
 def rfc3339(value: Any) -> str:
     """The generic printer's Created At cell: the timestamp again in UTC RFC 3339 (Go's zero time if unset)."""
     moment = parse_time(value)
-    if moment is None:
-        return "0001-01-01T00:00:00Z"
-    return (_EPOCH + _dt.timedelta(seconds=int(moment))).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "0001-01-01T00:00:00Z" if moment is None else clock.rfc3339(moment)
 
 
 @cache
