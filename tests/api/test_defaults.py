@@ -182,26 +182,7 @@ def test_cronjob_from_the_seed_notes_is_defaulted_without_job_defaults_in_its_te
 
 
 def test_deployment_gets_rolling_update_strategy_and_history_defaults():
-    deploy = defaulted("""
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: helloworld
-spec:
-  selector:
-    matchLabels:
-      app: helloworld
-  template:
-    metadata:
-      labels:
-        app: helloworld
-    spec:
-      containers:
-      - name: helloworld
-        image: karthequian/helloworld:latest
-        ports:
-        - containerPort: 80
-""")
+    deploy = defaulted(seed.HELLOWORLD_DEPLOYMENT_FIXED)  # the course's Deployment, indentation fixed
     assert deploy["spec"] == {
         "replicas": 1,
         "selector": {"matchLabels": {"app": "helloworld"}},
