@@ -20,20 +20,20 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
 STEPPED_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: where every stepped cluster starts
 
 
-@dataclass(order=True)
+@dataclass
 class Timer:
     when: float
     seq: int
-    fn: Callable[[], None] = field(compare=False)
-    background: bool = field(default=False, compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    fn: Callable[[], None]
+    background: bool = False
+    cancelled: bool = False
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -49,7 +49,9 @@ class SimClock:
         self._wall_start = time.monotonic()
         self._now = self._sim_start  # stepped mode's current time
         self._offset = 0.0  # realtime: extra simulated seconds from advance()
-        self._heap: list[Timer] = []
+        # (when, seq, timer): ordered by time, then by creation; tuples compare in C, which matters
+        # with tens of thousands of pending timers (a kubelet's per-pod ones, heartbeats).
+        self._heap: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
         self.changed = threading.Condition()  # notified when a timer is added (wakes the realtime thread)
 
@@ -69,7 +71,7 @@ class SimClock:
     # ---------------------------------------------------------------- timers
     def call_at(self, when: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
         timer = Timer(when, next(self._seq), fn, background)
-        heapq.heappush(self._heap, timer)
+        heapq.heappush(self._heap, (when, timer.seq, timer))
         with self.changed:
             self.changed.notify_all()
         return timer
@@ -80,32 +82,35 @@ class SimClock:
     def pop_due(self, until: float | None = None) -> Timer | None:
         """The earliest timer due at or before `until` (default: now), removed from the queue."""
         limit = self.now() if until is None else until
-        while self._heap:
-            head = self._heap[0]
+        heap = self._heap
+        while heap:
+            when, _, head = heap[0]
             if head.cancelled:
-                heapq.heappop(self._heap)
+                heapq.heappop(heap)
                 continue
-            if head.when <= limit:
-                return heapq.heappop(self._heap)
+            if when <= limit:
+                heapq.heappop(heap)
+                return head
             return None
         return None
 
     def next_due(self, *, include_background: bool = True) -> float | None:
         best = None
-        for t in self._heap:
+        for when, _, t in self._heap:
             if t.cancelled or (t.background and not include_background):
                 continue
-            if best is None or t.when < best:
-                best = t.when
+            if best is None or when < best:
+                best = when
         return best
 
     def first_due(self) -> float | None:
-        while self._heap and self._heap[0].cancelled:
-            heapq.heappop(self._heap)
-        return self._heap[0].when if self._heap else None
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def pending(self) -> int:
-        return sum(1 for t in self._heap if not t.cancelled)
+        return sum(1 for _, _, t in self._heap if not t.cancelled)
 
 
 def rfc3339(t: float) -> str:

@@ -31,6 +31,7 @@ from kubelab.cluster.scheduling.cache import SchedulerCache
 from kubelab.cluster.scheduling.decision import DecisionLog, SchedulingDecision
 from kubelab.cluster.scheduling.podfacts import pod_facts
 from kubelab.cluster.scheduling.preemption import preempt
+from kubelab.cluster.scheduling.resources import is_terminal
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
 
@@ -65,6 +66,14 @@ def _node_changed(old: Obj | None, new: Obj | None) -> bool:
     return view(old) != view(new)
 
 
+def _same_for_cache(old: Obj, new: Obj) -> bool:
+    """Does the cache's entry for this pod stay as it is? (Status writes share the stored spec.)"""
+    before, after = old["metadata"], new["metadata"]
+    return (old.get("spec") is new.get("spec") and before.get("labels") == after.get("labels")
+            and before.get("deletionTimestamp") == after.get("deletionTimestamp")
+            and is_terminal(old) == is_terminal(new))
+
+
 class Scheduler(Controller):
     name = "scheduler"
     primary = ("", "pods")
@@ -77,6 +86,7 @@ class Scheduler(Controller):
         self.decisions = DecisionLog()
         self._unschedulable: dict[Key, float] = {}  # pod → time of its last failed attempt
         self._retry_timers: dict[Key, Any] = {}
+        self._selectors: dict[tuple, tuple[Obj, LabelSelector]] = {}  # owner → (its stored selector, parsed)
         for node in self.store.list(("", "nodes"))[0]:
             self.cache.observe_node(node, node["metadata"]["name"])
         for pod in self.store.list(self.primary)[0]:
@@ -93,7 +103,8 @@ class Scheduler(Controller):
         key = (meta.get("namespace", ""), meta["name"])
         deleted = event.type == "DELETED"
         was_bound = self.cache.node_of(key)
-        self.cache.observe_pod(None if deleted else event.object, key)
+        if deleted or event.old is None or not _same_for_cache(event.old, event.object):
+            self.cache.observe_pod(None if deleted else event.object, key)
         if was_bound and self.cache.node_of(key) is None:
             self._wake_unschedulable()  # a bound pod went away or finished: room was freed
         if deleted:
@@ -150,15 +161,14 @@ class Scheduler(Controller):
         infos = self.cache.nodes()
         facts = pod_facts(pod)  # PreFilter: the pod is read once, not once per node and plugin
         shape, epoch = memo.shape_of(facts), self.cache.epoch
-        feasible, decision.rejected = self._memo.filter(pod, facts, shape, epoch, infos)
+        feasible, decision.rejected, raw = self._memo.evaluate(pod, facts, shape, epoch, infos)
         if not feasible:
             self._unschedulable_pod(pod, decision, {i.name: i for i in infos})
         else:
-            if len(feasible) > 1:
-                raw = self._memo.raw_scores(facts, shape, epoch, feasible, infos)
-                decision.scores = scoring.combine(pod, feasible, raw, self._spread_selector(pod))
-                best = max(s["total"] for s in decision.scores.values())
-                decision.tied = sorted(n for n, s in decision.scores.items() if s["total"] == best)
+            if raw is not None:  # more than one feasible node: score them
+                by_node, decision.scores = scoring.totals(pod, feasible, raw, self._spread_selector(pod))
+                best = max(by_node.values())
+                decision.tied = sorted(n for n, total in by_node.items() if total == best)
             else:
                 decision.tied = [feasible[0].name]
             node = decision.tied[0] if len(decision.tied) == 1 else self.cluster.rng.choice(decision.tied)
@@ -265,10 +275,19 @@ class Scheduler(Controller):
                 raw = spec.get("selector")
                 if not raw:
                     continue
-                if resource in (("", "services"), ("", "replicationcontrollers")):
-                    selector = LabelSelector.from_set(raw)
+                # Parsed once per stored selector (stored objects are immutable: the same dict, the same selector).
+                key = (resource, meta["namespace"], owner["metadata"]["name"])
+                cached = self._selectors.get(key)
+                if cached is not None and cached[0] is raw:
+                    selector = cached[1]
                 else:
-                    selector = LabelSelector.from_spec(raw)
+                    if resource in (("", "services"), ("", "replicationcontrollers")):
+                        selector = LabelSelector.from_set(raw)
+                    else:
+                        selector = LabelSelector.from_spec(raw)
+                    if len(self._selectors) > 10_000:
+                        self._selectors.clear()
+                    self._selectors[key] = (raw, selector)
                 if not selector.empty and selector.matches(labels):
                     requirements.extend(selector.requirements)
         return LabelSelector(requirements) if requirements else None

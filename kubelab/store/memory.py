@@ -48,6 +48,23 @@ def freeze(value: Any) -> Any:
 _NESTED = (dict, list)
 
 
+def _controller_uid(obj: Obj) -> Any:
+    """The uid of the object's controller reference; None without one, `_NO_UID` when it names none."""
+    for ref in obj["metadata"].get("ownerReferences") or ():
+        if ref.get("controller"):
+            return ref.get("uid", _NO_UID)
+    return None
+
+
+def _orphan(obj: Obj) -> bool:
+    # A controller reference without a uid counts as no controller, as the controllers' own filter reads it.
+    uid = _controller_uid(obj)
+    return uid is None or uid is _NO_UID
+
+
+_NO_UID = object()
+
+
 def thaw(value: Any) -> Any:
     """A mutable deep copy of a stored object."""
     return copy_json(value)
@@ -67,6 +84,8 @@ class MemoryStore:
         self._any_listeners: list[Listener] = []
         # (resource, owner uid) → {(namespace, name)}: what controllers and the GC ask most.
         self._by_owner: dict[tuple[Resource, str], set[tuple[str, str]]] = {}
+        # resource → namespace → names of objects no controller owns; kept for a resource once asked.
+        self._orphans: dict[Resource, dict[str, set[str]]] = {}
 
     # ----------------------------------------------------------------- reads
     @property
@@ -86,7 +105,10 @@ class MemoryStore:
         with self.lock:
             by_ns = self._objects.get(resource, {})
             if namespace is not None:
-                spaces: Iterable[tuple[str, dict[str, Obj]]] = [(namespace, by_ns.get(namespace, {}))]
+                objs = by_ns.get(namespace)
+                if not objs:  # controllers ask this of empty namespaces on every pod event
+                    return [], self._revision
+                spaces: Iterable[tuple[str, dict[str, Obj]]] = [(namespace, objs)]
             else:
                 spaces = sorted(by_ns.items())
             items: builtins.list[Obj] = []
@@ -105,12 +127,36 @@ class MemoryStore:
             spaces = self._objects.get(resource, {})
             return [spaces[ns][name] for ns, name in keys]
 
+    def claimable(self, resource: Resource, namespace: str, owner_uid: str) -> builtins.list[Obj]:
+        """Objects in `namespace` whose controller is `owner_uid` or that have no controller (what a
+        ReplicaSet may count or adopt), sorted by name like `list` — without walking the namespace."""
+        with self.lock:
+            orphans = self._orphans.get(resource)
+            if orphans is None:
+                orphans = self._orphans[resource] = {}
+                for ns, objs in self._objects.get(resource, {}).items():
+                    for name, obj in objs.items():
+                        if _orphan(obj):
+                            orphans.setdefault(ns, set()).add(name)
+            space = self._objects.get(resource, {}).get(namespace, {})
+            names = set(orphans.get(namespace, ()))
+            for ns, name in self._by_owner.get((resource, owner_uid), ()):
+                if ns == namespace and _controller_uid(space[name]) == owner_uid:
+                    names.add(name)
+            return [space[name] for name in sorted(names)]
+
     def _index(self, resource: Resource, old: Obj | None, new: Obj | None) -> None:
+        orphans = self._orphans.get(resource)
         for obj, add in ((old, False), (new, True)):
             if obj is None:
                 continue
             meta = obj["metadata"]
             key = (meta.get("namespace", ""), meta["name"])
+            if orphans is not None:
+                if add and _orphan(obj):
+                    orphans.setdefault(key[0], set()).add(key[1])
+                elif not add:
+                    orphans.get(key[0], set()).discard(key[1])
             for ref in meta.get("ownerReferences") or ():
                 uid = ref.get("uid")
                 if not uid:

@@ -16,14 +16,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Obj = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
+    """Immutable; a named tuple because the store makes one per write (a frozen dataclass's
+    `__init__` costs several times more)."""
+
     type: str  # ADDED | MODIFIED | DELETED | BOOKMARK | ERROR
     resource: tuple[str, str]
     object: Obj

@@ -149,3 +149,32 @@ def test_objects_can_be_found_by_owner_uid_as_they_change():
     s.update(PODS, owned)
     s.delete(PODS, "default", "a")
     assert s.owned_by(PODS, "u1") == []
+
+
+def _owned(name, uid, ns="default", controller=True):
+    obj = pod(name, ns)
+    obj["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": uid,
+                                           "controller": controller}]
+    return obj
+
+
+def test_claimable_gives_the_owners_pods_and_the_orphans_of_its_namespace_by_name():
+    s = MemoryStore()
+    for obj in (_owned("c", "u1"), pod("b"), _owned("a", "u2"), _owned("d", "u1", controller=False),
+                _owned("e", "u1", ns="other"), pod("f", ns="other")):
+        s.create(PODS, obj)
+    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["b", "c", "d"]
+    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u2")] == ["a", "b", "d"]
+
+
+def test_claimable_follows_adoption_release_and_deletion():
+    s = MemoryStore()
+    s.create(PODS, pod("a"))
+    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["a"]
+    s.update(PODS, _owned("a", "u2"))  # adopted by another owner
+    assert s.claimable(PODS, "default", "u1") == []
+    s.update(PODS, pod("a"))  # released
+    s.create(PODS, _owned("b", "u1"))
+    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["a", "b"]
+    s.delete(PODS, "default", "a")
+    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["b"]

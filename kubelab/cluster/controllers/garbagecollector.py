@@ -90,8 +90,12 @@ class GarbageCollector(Controller):
 
     def handle(self, event: Event) -> None:
         obj, old = event.object, event.old
+        meta = obj["metadata"]
+        if old is not None and event.type != "DELETED" and not meta.get("deletionTimestamp") \
+                and meta.get("ownerReferences") == old["metadata"].get("ownerReferences"):
+            return  # the common write (a status, a label): the graph is unchanged and nothing is due
         item = _item(event.resource, obj)
-        uid = obj["metadata"].get("uid", "")
+        uid = meta.get("uid", "")
         if event.type == "DELETED":
             for ref in _refs(obj):
                 self._dependents.get(ref.get("uid", ""), set()).discard(item)
@@ -103,10 +107,6 @@ class GarbageCollector(Controller):
                 if owner is not None:
                     self.queue.add(owner)
             return
-        meta = obj["metadata"]
-        if old is not None and not meta.get("deletionTimestamp") \
-                and meta.get("ownerReferences") == old["metadata"].get("ownerReferences"):
-            return  # the common write (a status, a label): the graph is unchanged and nothing is due
         self._observe(event.resource, obj, old)
         if event.type == "ADDED" or _refs(obj) != _refs(old):
             if _refs(obj):

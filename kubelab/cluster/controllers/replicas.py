@@ -101,8 +101,8 @@ class ReplicaManager(RecheckTimers):
         if selector is None:
             return None  # upstream logs the bad selector and gives up on this object
         uid = owner["metadata"]["uid"]
-        pods, _ = self.store.list(("", "pods"), namespace)
-        candidates = [p for p in pods if (podutil.controller_of(p) or {}).get("uid", uid) == uid]
+        # The pods it controls or nobody controls, from the store's owner index (not the whole namespace).
+        candidates = self.store.claimable(("", "pods"), namespace, uid)
         matches = (lambda p: selector.matches(p["metadata"].get("labels")))
         active = claim(self.api, owner, POD, [p for p in candidates if podutil.is_active(p)], matches)
         terminating = [p for p in candidates if podutil.is_terminating(p) and matches(p)

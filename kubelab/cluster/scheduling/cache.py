@@ -84,10 +84,21 @@ class NodeInfo:
         return NodeInfo(self.name, self.node, dict(self.pods), dict(self.requested), self.non_zero_cpu,
                         self.non_zero_memory, dict(self.label_groups))
 
-    def matching(self, namespace: str, selector: Any) -> int:
-        """Live (not terminating) pods in `namespace` on this node whose labels `selector` matches."""
-        return sum(count for (ns, labels), count in self.label_groups.items()
-                   if ns == namespace and selector.matches(_as_dict(labels)))
+    def matching(self, namespace: str, selector: Any, memo_key: Any = None) -> int:
+        """Live (not terminating) pods in `namespace` on this node whose labels `selector` matches.
+        Remembered per `version`: spreading asks every node for every pod, and between two cycles
+        only the node the previous pod went to changed. `memo_key` stands for (namespace, selector)
+        when the caller has a cheaper one (scoring passes the selector's text)."""
+        memo = self.__dict__.get("_matching")
+        if memo is None or memo[0] != self.version:
+            counts: dict[Any, int] = {}
+            memo = self.__dict__["_matching"] = (self.version, counts)
+        key = (namespace, selector) if memo_key is None else memo_key
+        count = memo[1].get(key)
+        if count is None:
+            count = memo[1][key] = sum(c for (ns, labels), c in self.label_groups.items()
+                                       if ns == namespace and selector.matches(_as_dict(labels)))
+        return count
 
     def used_ports(self) -> list[tuple[str, str, int]]:
         return [port for pod in self.pods.values() for port in pod.ports]
@@ -155,7 +166,11 @@ class SchedulerCache:
     def nodes(self) -> list[NodeInfo]:
         """Every known Node, by name (the order kube-scheduler's snapshot lists them in is not stable;
         a sorted one keeps runs reproducible)."""
-        return [info for name, info in sorted(self._infos.items()) if info.node is not None]
+        listed = self.__dict__.get("_listed")
+        if listed is None or listed[0] != self.epoch:  # a Node came, went or changed: sort again
+            listed = self.__dict__["_listed"] = (self.epoch, [info for name, info in sorted(self._infos.items())
+                                                              if info.node is not None])
+        return list(listed[1])
 
     def observe_node(self, node: Obj | None, name: str) -> None:
         """A Node was added or changed (`node`), or deleted (None)."""

@@ -12,6 +12,7 @@ Read by: cluster.scheduler, cluster.nodeops (`Cluster.scheduling_decision`). Rea
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +29,29 @@ class SchedulingDecision:
     attempt: int
     node: str | None
     rejected: dict[str, Rejection] = field(default_factory=dict)
-    scores: dict[str, dict[str, int]] = field(default_factory=dict)
     tied: list[str] = field(default_factory=list)
     message: str = ""
     nominated: str | None = None
     victims: list[str] = field(default_factory=list)
+    # Every feasible node's plugin scores, built on first read by `_pending_scores` (scoring.totals).
+    _scores: dict[str, dict[str, int]] | None = field(default=None, repr=False)
+    _pending_scores: Callable[[], dict[str, dict[str, int]]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def scores(self) -> dict[str, dict[str, int]]:
+        """{node: {plugin: normalised score, …, "total": weighted sum}} for every feasible node."""
+        if self._scores is None:
+            self._scores = self._pending_scores() if self._pending_scores is not None else {}
+            self._pending_scores = None
+        return self._scores
+
+    @scores.setter
+    def scores(self, value: dict[str, dict[str, int]] | Callable[[], dict[str, dict[str, int]]]) -> None:
+        """The scores, or a function that builds them when first read."""
+        if callable(value):
+            self._scores, self._pending_scores = None, value
+        else:
+            self._scores, self._pending_scores = value, None
 
     @property
     def bound(self) -> bool:

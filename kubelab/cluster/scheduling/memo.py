@@ -12,6 +12,7 @@ Read by: cluster.scheduler. Reads: scheduling.filters, scheduling.scoring, sched
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from kubelab.cluster.scheduling import filters, scoring
@@ -22,48 +23,50 @@ Obj = dict[str, Any]
 
 
 def shape_of(facts: PodFacts) -> str:
-    """Everything in `facts` the filters and per-node scores read, as one comparable key."""
-    return repr((facts.tolerations, facts.node_selector, facts.required_terms, facts.preferred_terms,
-                 facts.host_ports, sorted(facts.requests.items()), facts.non_zero, facts.images))
+    """Everything in `facts` the filters and per-node scores read, as one comparable key (interned:
+    comparing it with each node's entry is then an identity check)."""
+    return sys.intern(repr((facts.tolerations, facts.node_selector, facts.required_terms, facts.preferred_terms,
+                            facts.host_ports, sorted(facts.requests.items()), facts.non_zero, facts.images)))
 
 
 class NodeMemo:
-    """{node name: (key, rejection or None, raw scores or None)} for the latest cycle on each node."""
+    """{node name: [shape, epoch, version, rejection or None, raw scores or None]} for the latest cycle
+    on each node."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[tuple, filters.Rejection | None, scoring.Raw | None]] = {}
+        self._entries: dict[str, list[Any]] = {}
         self._images: tuple[tuple[str, int], scoring.Images | None] | None = None
 
-    def filter(self, pod: Obj, facts: PodFacts, shape: str, epoch: int,
-               infos: list[NodeInfo]) -> tuple[list[NodeInfo], dict[str, filters.Rejection]]:
-        """(feasible nodes, {node: rejection}) for this cycle, each node recomputed only when it changed."""
+    def evaluate(self, pod: Obj, facts: PodFacts, shape: str, epoch: int, infos: list[NodeInfo]
+                 ) -> tuple[list[NodeInfo], dict[str, filters.Rejection], dict[str, scoring.Raw] | None]:
+        """(feasible nodes, {node: rejection}, each feasible node's raw scores — None when fewer than two
+        are feasible, as the scheduler then skips scoring), each node recomputed only when it changed.
+        One pass over the nodes: this runs for every node in every cycle."""
         entries = self._entries
         feasible: list[NodeInfo] = []
         rejected: dict[str, filters.Rejection] = {}
-        for info in infos:
-            wanted = (shape, epoch, info.version)
-            entry = entries.get(info.name)
-            if entry is None or entry[0] != wanted:
-                entry = entries[info.name] = (wanted, filters.run_filters(pod, info, facts), None)
-            if entry[1] is None:
-                feasible.append(info)
-            else:
-                rejected[info.name] = entry[1]
-        return feasible, rejected
-
-    def raw_scores(self, facts: PodFacts, shape: str, epoch: int, feasible: list[NodeInfo],
-                   all_nodes: list[NodeInfo]) -> dict[str, scoring.Raw]:
-        """Each feasible node's raw scores (call after `filter` in the same cycle)."""
-        entries = self._entries
-        images = self._images  # ImageLocality's PreScore: depends on the pod's images and the Nodes only
-        if images is None or images[0] != (shape, epoch):
-            images = self._images = ((shape, epoch), scoring.image_state(facts, all_nodes))
         raw: dict[str, scoring.Raw] = {}
-        for info in feasible:
-            wanted, rejection, scores = entries[info.name]
-            if scores is None:
-                scores = scoring.raw_scores(facts, info, images[1])
-                entries[info.name] = (wanted, rejection, scores)
-            raw[info.name] = scores
-        return raw
-
+        missing: list[tuple[NodeInfo, list[Any]]] = []
+        for info in infos:
+            name = info.name
+            entry = entries.get(name)
+            if entry is None or entry[2] != info.version or entry[1] != epoch or entry[0] != shape:
+                entry = entries[name] = [shape, epoch, info.version, filters.run_filters(pod, info, facts), None]
+            if entry[3] is None:
+                feasible.append(info)
+                if entry[4] is None:
+                    missing.append((info, entry))
+                else:
+                    raw[name] = entry[4]
+            else:
+                rejected[name] = entry[3]
+        if len(feasible) < 2:
+            return feasible, rejected, None
+        if missing:
+            images = self._images  # ImageLocality's PreScore: depends on the pod's images and the Nodes only
+            if images is None or images[0] != (shape, epoch):
+                images = self._images = ((shape, epoch), scoring.image_state(facts, infos))
+            for info, entry in missing:
+                entry[4] = scoring.raw_scores(facts, info, images[1])
+            raw = {info.name: entries[info.name][4] for info in feasible}  # in node order, as scores are shown
+        return feasible, rejected, raw
