@@ -12,12 +12,15 @@ Read by: cluster.network (install). Reads: controllers.base, controllers.endpoin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.controllers.base import Controller, Key
-from kubelab.cluster.controllers.endpointutil import PODS, Member, members, services_for_pod, target_ref
+from kubelab.cluster.controllers.endpointutil import PODS, Member, index_for, members, target_ref
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
+
+if TYPE_CHECKING:
+    from kubelab.cluster.core import Cluster
 
 Obj = dict[str, Any]
 ENDPOINTS = ("", "endpoints")
@@ -28,8 +31,12 @@ class EndpointsController(Controller):
     primary = ("", "services")
     secondary = (PODS,)
 
+    def __init__(self, cluster: Cluster) -> None:
+        self.index = index_for(cluster)  # subscribed before this controller's own handlers
+        super().__init__(cluster)
+
     def keys_for(self, event: Event) -> Iterable[Key]:
-        return services_for_pod(self.store, event)
+        return self.index.services_for_pod(event)
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = key
@@ -42,7 +49,7 @@ class EndpointsController(Controller):
             return None
         if not (service.get("spec") or {}).get("selector"):
             return None  # selectorless Services keep the Endpoints their user writes
-        subsets = build_subsets(members(self.store, service))
+        subsets = build_subsets(members(self.index, service))
         labels = dict(service["metadata"].get("labels") or {})
         if (service.get("spec") or {}).get("clusterIP") == "None":
             labels["service.kubernetes.io/headless"] = ""

@@ -12,19 +12,26 @@ Read by: cluster.network (install). Reads: controllers.base, controllers.endpoin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelab.api import kinds
 from kubelab.cluster.controllers.base import Controller, Key
-from kubelab.cluster.controllers.endpointutil import PODS, members, services_for_pod, target_ref
+from kubelab.cluster.controllers.endpointutil import (
+    CONTROLLER,
+    MANAGED_BY,
+    PODS,
+    SERVICE_NAME,
+    index_for,
+    members,
+    target_ref,
+)
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
 
+if TYPE_CHECKING:
+    from kubelab.cluster.core import Cluster
+
 Obj = dict[str, Any]
-SLICES = ("discovery.k8s.io", "endpointslices")
-SERVICE_NAME = "kubernetes.io/service-name"
-MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
-CONTROLLER = "endpointslice-controller.k8s.io"
 
 
 class EndpointSliceController(Controller):
@@ -32,18 +39,20 @@ class EndpointSliceController(Controller):
     primary = ("", "services")
     secondary = (PODS,)
 
+    def __init__(self, cluster: Cluster) -> None:
+        self.index = index_for(cluster)  # subscribed before this controller's own handlers
+        super().__init__(cluster)
+
     def keys_for(self, event: Event) -> Iterable[Key]:
-        return services_for_pod(self.store, event)
+        return self.index.services_for_pod(event)
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = key
         service = self.store.get(self.primary, namespace, name)
         if service is None or not (service.get("spec") or {}).get("selector"):
             return None  # a deleted Service's slices go with it (ownerReferences)
-        mine = [s for s in self.store.list(SLICES, namespace)[0]
-                if (s["metadata"].get("labels") or {}).get(SERVICE_NAME) == name
-                and (s["metadata"].get("labels") or {}).get(MANAGED_BY) == CONTROLLER]
-        found = members(self.store, service)
+        mine = self.index.slices_of(namespace, name)
+        found = members(self.index, service)
         endpoints = []
         for m in found:
             endpoint: Obj = {"addresses": [m.ip],

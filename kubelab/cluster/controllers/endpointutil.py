@@ -5,12 +5,15 @@ each is ready, and the port each Service port reaches on it (a named targetPort 
 the pod's container ports, as FindPort does). Both controllers map pod events to the Services
 whose selector matches the pod's old or new labels.
 
+`SelectorIndex` is the informers' indexer: pods by label pair and Services by a selector pair,
+per namespace, kept from watch events, so a pod change costs the Services that may select it and
+a Service sync costs its own pods — not a scan of the namespace (1,000 Services stay cheap).
+
 Read by: controllers.endpoints, controllers.endpointslice. Reads: store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from kubelab.store.watch import Event
@@ -18,6 +21,11 @@ from kubelab.store.watch import Event
 Obj = dict[str, Any]
 SERVICES = ("", "services")
 PODS = ("", "pods")
+SLICES = ("discovery.k8s.io", "endpointslices")
+SERVICE_NAME = "kubernetes.io/service-name"
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+CONTROLLER = "endpointslice-controller.k8s.io"
+Pair = tuple[str, str, str]  # (namespace, label key, label value)
 
 
 class Member(NamedTuple):
@@ -35,15 +43,100 @@ def selects(service: Obj, labels: dict[str, str] | None) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in (selector or {}).items())
 
 
-def services_for_pod(store: Any, event: Event) -> Iterable[tuple[str, str]]:
-    """Keys of the Services whose selector matches the pod as it was or as it is."""
-    pod = event.object
-    namespace = pod["metadata"].get("namespace", "")
-    services, _ = store.list(SERVICES, namespace)
-    label_sets = [pod["metadata"].get("labels")] + ([event.old["metadata"].get("labels")] if event.old else [])
-    for service in services:
-        if any(selects(service, labels) for labels in label_sets):
-            yield (namespace, service["metadata"]["name"])
+class SelectorIndex:
+    """Pods by (namespace, key, value), selector Services by the first pair of their selector, and
+    the EndpointSlice controller's slices by Service — one per store, fed by its watch events."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.pods: dict[Pair, set[str]] = {}
+        self.services: dict[Pair, set[str]] = {}
+        self.slices: dict[tuple[str, str], set[str]] = {}
+        for resource, index in ((PODS, self._pod), (SERVICES, self._service), (SLICES, self._slice)):
+            store.subscribe(resource, lambda event, index=index: index(event.old, event.object, event.type))
+            for obj in store.list(resource)[0]:  # what was stored before (a reopened state file)
+                index(None, obj, "ADDED")
+
+    # ------------------------------------------------------------------ upkeep
+    def _pod(self, old: Obj | None, new: Obj, kind: str) -> None:
+        for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
+            if obj is not None:
+                meta = obj["metadata"]
+                ns, name = meta.get("namespace", ""), meta["name"]
+                for key, value in (meta.get("labels") or {}).items():
+                    _toggle(self.pods, (ns, key, value), name, add)
+
+    def _service(self, old: Obj | None, new: Obj, kind: str) -> None:
+        for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
+            pair = _first_pair(obj) if obj is not None else None
+            if pair is not None:
+                _toggle(self.services, pair, obj["metadata"]["name"], add)  # type: ignore[index]
+
+    def _slice(self, old: Obj | None, new: Obj, kind: str) -> None:
+        for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
+            labels = (obj or {}).get("metadata", {}).get("labels") or {}
+            if obj is not None and labels.get(SERVICE_NAME) is not None and labels.get(MANAGED_BY) == CONTROLLER:
+                meta = obj["metadata"]
+                _toggle(self.slices, (meta.get("namespace", ""), labels[SERVICE_NAME]), meta["name"], add)
+
+    # ----------------------------------------------------------------- queries
+    def services_for_pod(self, event: Event) -> list[tuple[str, str]]:
+        """Keys of the Services whose selector matches the pod as it was or as it is, by name."""
+        pod = event.object
+        namespace = pod["metadata"].get("namespace", "")
+        label_sets = [pod["metadata"].get("labels")] + ([event.old["metadata"].get("labels")] if event.old else [])
+        names: set[str] = set()
+        for labels in label_sets:
+            for key, value in (labels or {}).items():
+                names.update(self.services.get((namespace, key, value), ()))
+        keys = []
+        for name in sorted(names):
+            service = self.store.get(SERVICES, namespace, name)
+            if service is not None and any(selects(service, labels) for labels in label_sets):
+                keys.append((namespace, name))
+        return keys
+
+    def pods_for(self, service: Obj) -> list[Obj]:
+        """The pods the Service's selector matches, sorted by name (the store's list order)."""
+        namespace = service["metadata"]["namespace"]
+        selector = (service.get("spec") or {}).get("selector") or {}
+        if not selector:
+            return []
+        smallest = min((self.pods.get((namespace, k, v), set()) for k, v in selector.items()), key=len)
+        found = (self.store.get(PODS, namespace, name) for name in sorted(smallest))
+        return [pod for pod in found if pod is not None and selects(service, pod["metadata"].get("labels"))]
+
+    def slices_of(self, namespace: str, service: str) -> list[Obj]:
+        """The slices this controller manages for a Service, sorted by name."""
+        found = (self.store.get(SLICES, namespace, n) for n in sorted(self.slices.get((namespace, service), ())))
+        return [s for s in found if s is not None]
+
+
+def index_for(cluster: Any) -> SelectorIndex:
+    """The cluster's one index (`cluster.selector_index`), made and subscribed by the first controller that asks."""
+    index: SelectorIndex | None = getattr(cluster, "selector_index", None)
+    if index is None or index.store is not cluster.store:
+        index = cluster.selector_index = SelectorIndex(cluster.store)
+    return index
+
+
+def _first_pair(service: Obj) -> Pair | None:
+    selector = (service.get("spec") or {}).get("selector")
+    if not selector:
+        return None
+    key = min(selector)
+    return (service["metadata"].get("namespace", ""), key, selector[key])
+
+
+def _toggle(index: dict[Any, set[str]], key: Any, name: str, add: bool) -> None:
+    if add:
+        index.setdefault(key, set()).add(name)
+        return
+    names = index.get(key)
+    if names is not None:
+        names.discard(name)
+        if not names:
+            del index[key]
 
 
 def find_port(pod: Obj, target: int | str, protocol: str) -> int | None:
@@ -63,18 +156,16 @@ def pod_ready(pod: Obj) -> bool:
                for c in (pod.get("status") or {}).get("conditions") or ())
 
 
-def members(store: Any, service: Obj) -> list[Member]:
+def members(index: SelectorIndex, service: Obj) -> list[Member]:
     """The Service's pods that have an address, sorted by IP (the order the controllers publish)."""
     spec = service.get("spec") or {}
-    namespace = service["metadata"]["namespace"]
     publish_not_ready = bool(spec.get("publishNotReadyAddresses"))
-    pods, _ = store.list(PODS, namespace)
     found = []
-    for pod in pods:
+    for pod in index.pods_for(service):
         status = pod.get("status") or {}
         ip = status.get("podIP")
         finished = status.get("phase") in ("Succeeded", "Failed")
-        if not ip or finished or not selects(service, pod["metadata"].get("labels")):
+        if not ip or finished:
             continue
         terminating = bool(pod["metadata"].get("deletionTimestamp"))
         if terminating and not publish_not_ready:

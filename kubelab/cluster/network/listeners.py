@@ -235,7 +235,7 @@ class Listeners:
     def _check_listening(self, pod: Obj, port: int) -> None:
         ip = (pod.get("status") or {}).get("podIP") or ""
         try:
-            self.network._listener(ip, port)
+            self.network.listener(ip, port)
         except (ConnectionRefusedError, TimeoutError) as err:
             name = pod["metadata"]["name"]
             raise ApiError("", f"error forwarding port {port} to pod {name}: dial tcp4 127.0.0.1:{port}: "

@@ -4,8 +4,11 @@
 `ClusterDns`; a request to a ClusterIP:port (or a node's IP:nodePort) is DNATed to one ready
 endpoint chosen at random with the cluster's seeded generator, as kube-proxy's iptables rules
 do (sessionAffinity ClientIP pins a client to its first choice for the timeout); a request to a
-pod IP:port reaches the handler listening there. `request(cluster, url, from_pod)` is the same
-trip from Python, returning the status, body and the path taken.
+pod IP:port reaches the handler listening there; a node's IP:port with a pod's `hostPort` reaches
+that pod (the CNI portmap rule), and any other node port refuses. `request(cluster, url, from_pod)`
+is the same trip from Python, returning the status, body and the path taken; from the notebook's
+machine a name is looked up in `cluster.hosts` (its /etc/hosts) and then in the Ingress hosts.
+`ingress(...)` is how the ingress controller's pod hands a request to the cluster's router.
 
 Read by: network (install), cluster.runtime through the Network protocol. Reads: network.dns, store, kubelets.
 """
@@ -41,6 +44,8 @@ class PodNetwork:
         self.cluster = cluster
         self.dns = ClusterDns(cluster)
         self._affinity: dict[tuple[str, str, str], tuple[str, float]] = {}  # (svc key, port, client) → (ip, until)
+        self.hops: list[str] = []  # the path of the request being answered (the ingress router adds to it)
+        self.router: Any = None  # the ingress router (network.ingress_routing), set by network.install
 
     # ------------------------------------------------------------ Network protocol
     def resolve(self, name: str) -> list[str]:
@@ -52,6 +57,13 @@ class PodNetwork:
     def http(self, method: str, url: str, headers: dict[str, str], client_ip: str = "") -> tuple[int, dict[str, str],
                                                                                                   bytes]:
         return self.send(method, url, headers, client_ip, [])
+
+    def ingress(self, method: str, target: str, headers: dict[str, str], client_ip: str) -> tuple[int, dict[str, str],
+                                                                                                    bytes]:
+        """A request the ingress controller received, routed by the Ingress rules to a backend."""
+        if self.router is None:
+            raise ConnectionRefusedError("Connection refused")
+        return self.router.route(method, target, headers, client_ip, self.hops)  # type: ignore[no-any-return]
 
     def for_pod(self, pod_ip: str) -> PodView:
         """This network as one pod sees it: its requests carry its IP (sessionAffinity ClientIP needs it)."""
@@ -65,19 +77,55 @@ class PodNetwork:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         found = self._service_at(ip, port)
         if found is not None:
-            service, service_port = found
-            meta = service["metadata"]
-            path.append(f"Service {meta['namespace']}/{meta['name']} {ip}:{port}")
-            ip, port = self._pick(service, service_port, client_ip)
-            path.append(f"Endpoint {ip}:{port}")
-        pod, handler = self._listener(ip, port)
+            return self.to_service(found[0], found[1], method, target, headers, client_ip, path, f"{ip}:{port}")
+        if ip in self._node_ips():
+            ip, port = self._host_port(ip, port, path)
+        return self._deliver(ip, port, method, target, headers, client_ip, path)
+
+    def to_service(self, service: Obj, service_port: Obj, method: str, target: str, headers: dict[str, str],
+                   client_ip: str, path: list[str], via: str = "") -> tuple[int, dict[str, str], bytes]:
+        """Service → kube-proxy's choice of a ready endpoint → that pod's answer."""
+        meta = service["metadata"]
+        via = via or f"{(service.get('spec') or {}).get('clusterIP')}:{service_port.get('port')}"
+        path.append(f"Service {meta['namespace']}/{meta['name']} {via}")
+        ip, port = self._pick(service, service_port, client_ip)
+        path.append(f"Endpoint {ip}:{port}")
+        return self._deliver(ip, port, method, target, headers, client_ip, path)
+
+    def _deliver(self, ip: str, port: int, method: str, target: str, headers: dict[str, str], client_ip: str,
+                 path: list[str]) -> tuple[int, dict[str, str], bytes]:
+        pod, handler = self.listener(ip, port)
         path.append(f"Pod {pod['metadata']['namespace']}/{pod['metadata']['name']} {ip}:{port}")
-        return handler(method, target, headers, client_ip or "10.244.0.1")
+        outer, self.hops = self.hops, path
+        try:
+            return handler(method, target, headers, client_ip or "10.244.0.1")  # type: ignore[no-any-return]
+        finally:
+            self.hops = outer
+
+    def _node_ips(self) -> set[str]:
+        nodes, _ = self.cluster.store.list(("", "nodes"))
+        return {a["address"] for n in nodes for a in (n.get("status") or {}).get("addresses") or ()
+                if a.get("type") == "InternalIP"}
+
+    def _host_port(self, node_ip: str, port: int, path: list[str]) -> tuple[str, int]:
+        """A pod on that node publishing `port` as a TCP hostPort gets the connection; else it is refused."""
+        nodes, _ = self.cluster.store.list(("", "nodes"))
+        names = {n["metadata"]["name"] for n in nodes for a in (n.get("status") or {}).get("addresses") or ()
+                 if a.get("type") == "InternalIP" and a.get("address") == node_ip}
+        pods, _ = self.cluster.store.list(("", "pods"))
+        for pod in pods:
+            spec, status = pod.get("spec") or {}, pod.get("status") or {}
+            if spec.get("nodeName") not in names or not status.get("podIP") or status.get("phase") != "Running":
+                continue
+            for container in spec.get("containers") or ():
+                for p in container.get("ports") or ():
+                    if p.get("hostPort") == port and p.get("protocol", "TCP") == "TCP":
+                        path.append(f"HostPort {node_ip}:{port} → {status['podIP']}:{p['containerPort']}")
+                        return status["podIP"], int(p["containerPort"])
+        raise ConnectionRefusedError("Connection refused")  # nothing listens on that node port
 
     def _service_at(self, ip: str, port: int) -> tuple[Obj, Obj] | None:
-        nodes, _ = self.cluster.store.list(("", "nodes"))
-        node_ips = {a["address"] for n in nodes for a in (n.get("status") or {}).get("addresses") or ()
-                    if a.get("type") == "InternalIP"}
+        node_ips = self._node_ips()
         services, _ = self.cluster.store.list(("", "services"))
         for service in services:
             spec = service.get("spec") or {}
@@ -112,7 +160,8 @@ class PodNetwork:
             self._affinity[key] = (ip, now + _affinity_timeout(spec))
         return ip, port
 
-    def _listener(self, ip: str, port: int) -> tuple[Obj, Any]:
+    def listener(self, ip: str, port: int) -> tuple[Obj, Any]:
+        """The pod at `ip` and its program listening on `port`; ConnectionRefused/TimeoutError as a socket would."""
         pods, _ = self.cluster.store.list(("", "pods"))
         for pod in pods:
             if (pod.get("status") or {}).get("podIP") != ip or (pod.get("spec") or {}).get("hostNetwork"):
@@ -145,6 +194,10 @@ class PodView:
     def http(self, method: str, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         return self.network.send(method, url, headers, self.pod_ip, [])
 
+    def ingress(self, method: str, target: str, headers: dict[str, str], client_ip: str) -> tuple[int, dict[str, str],
+                                                                                                    bytes]:
+        return self.network.ingress(method, target, headers, client_ip)
+
 
 def _affinity_timeout(spec: Obj) -> float:
     return float(((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get("timeoutSeconds", 10800))
@@ -166,7 +219,11 @@ def request(cluster: Cluster, url: str, from_pod: str | None = None, namespace: 
         host = parts.hostname or ""
         path: list[str] = []
         ip = host
-        if not _is_ip(host):
+        known = _from_hosts(cluster, host) if from_pod is None and not _is_ip(host) else None
+        if known is not None:
+            ip = known[0]
+            path.append(known[1])
+        elif not _is_ip(host):
             ip = ""
             for candidate in (host, service_fqdn(namespace, host), f"{host}.svc.cluster.local",
                               f"{host}.cluster.local"):
@@ -182,8 +239,27 @@ def request(cluster: Cluster, url: str, from_pod: str | None = None, namespace: 
                 raise LookupError(f"{host}: NXDOMAIN")
         netloc = f"{ip}:{parts.port or 80}"
         target = parts._replace(scheme="http", netloc=netloc).geturl()
-        status, rh, body = network.send(method, target, dict(headers or {}), client_ip, path)
+        sent = dict(headers or {})
+        if host and not any(k.lower() == "host" for k in sent):
+            sent["Host"] = parts.netloc.rpartition("@")[2]  # as curl sends it: the name asked for
+        status, rh, body = network.send(method, target, sent, client_ip, path)
         return RequestResult(status, rh, body, path)
+
+
+def _from_hosts(cluster: Cluster, host: str) -> tuple[str, str] | None:
+    """The notebook machine's own lookup: `cluster.hosts` (its /etc/hosts), then an Ingress host —
+    what the minikube docs have a learner add to /etc/hosts — at that Ingress's address."""
+    hosts: dict[str, str] = getattr(cluster, "hosts", None) or {}
+    if host in hosts:
+        return hosts[host], f"hosts {host} → {hosts[host]}"
+    ingresses, _ = cluster.store.list(("networking.k8s.io", "ingresses"))
+    for ingress in ingresses:
+        address = next((i.get("ip") for i in ((ingress.get("status") or {}).get("loadBalancer") or {})
+                        .get("ingress") or () if i.get("ip")), None)
+        if address and any(r.get("host") == host for r in (ingress.get("spec") or {}).get("rules") or ()):
+            meta = ingress["metadata"]
+            return address, f"hosts {host} → {address} (address of Ingress {meta['namespace']}/{meta['name']})"
+    return None
 
 
 def _is_ip(host: str) -> bool:

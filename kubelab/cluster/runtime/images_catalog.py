@@ -304,3 +304,7 @@ def finish(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 finish(CATALOG)
+
+from kubelab.cluster.runtime.images_catalog_addons import ADDON_IMAGES  # noqa: E402 - the add-ons' images join here
+
+CATALOG.extend(finish(ADDON_IMAGES))
