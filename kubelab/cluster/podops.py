@@ -6,6 +6,8 @@ must be specified for pod go-demo-2, choose one of: [db api]`, `previous termina
 in pod "db" not found`, `container "x" in pod "y" is waiting to start: ContainerCreating`). `exec`
 runs the command with the container's own shell interpreter, filesystem and process table (so
 `ps aux` lists the container's processes); in stepped mode the clock moves while it sleeps.
+`exec_stream` is the interactive form (`exec -i … -- sh`, `-it`): stdin fed as it arrives, through
+a terminal's line discipline with `tty`. `step_follow` lets a `logs -f` reader move a stepped clock.
 
 Read by: cluster.core (mixin), server. Reads: cluster.kubelet (workers, containers, logs).
 """
@@ -23,6 +25,8 @@ from kubelab.cluster.clock import parse_time
 from kubelab.cluster.kubelet.containers import Container, Instance, Process
 from kubelab.cluster.kubelet.logs import LogStream, render
 from kubelab.cluster.runtime import ExecError, ProcessContext, exec_
+from kubelab.cluster.runtime.session import LiveInput
+from kubelab.cluster.runtime.terminal import Terminal, onlcr
 
 if TYPE_CHECKING:
     from kubelab.cluster.clock import SimClock
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 POD = kinds.resolve("pods")
 EXEC_TIMEOUT = 3600.0  # simulated seconds a command may run before kubelab stops it
+INTERACTIVE_PACE = 20.0  # simulated seconds per wall second while an interactive command sleeps (stepped)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,83 @@ class ExecResult:
     stdout: str
     stderr: str
     exit_code: int
+
+
+class _Resumable(Process):
+    """A Process its caller may wake before its timer: new stdin or ^C for a shell waiting on input."""
+
+    def poke(self) -> None:
+        if self.running:
+            self._cancel()
+            self._wake()
+
+
+class ExecStream:
+    """An exec whose stdin arrives while it runs. `write`/`close_stdin` feed it; `wait` lets it run.
+
+    In stepped mode time moves only while the command sleeps (`sleep 5` in the shell), at
+    INTERACTIVE_PACE, so a loop typed at the prompt scrolls instead of racing to its end; while
+    the shell waits for a line the clock stands still, as it does for any idle cluster.
+    """
+
+    def __init__(self, ops: PodOperations, stdin: LiveInput, terminal: Terminal | None) -> None:
+        self.ops = ops
+        self.stdin = stdin
+        self.terminal = terminal
+        self.process: Process | None = None
+        self.exit_code: int | None = None
+        self._done = threading.Event()
+
+    def finished(self, code: int) -> None:
+        self.exit_code = code
+        self._done.set()
+
+    def write(self, data: str) -> None:
+        """Input from the client: keys through the terminal, or bytes straight to stdin."""
+        with self.ops.lock:
+            if self.terminal is not None:
+                self.terminal.receive(data)
+            else:
+                self.stdin.feed(data)
+            self._poke()
+
+    def close_stdin(self) -> None:
+        with self.ops.lock:
+            self.stdin.close()
+            self._poke()
+
+    @property
+    def sleeping(self) -> bool:
+        """The command waits on the clock (a `sleep`), not on input: `wait` makes time pass."""
+        process = self.process
+        return process is not None and process.running and process.timer is not None
+
+    def _poke(self) -> None:
+        if isinstance(self.process, _Resumable):
+            self.process.poke()
+
+    def wait(self, timeout: float) -> int | None:
+        """Let the command run for about `timeout` wall seconds; its exit code once it has ended."""
+        ops, clock = self.ops, self.ops.clock
+        if clock.mode == "stepped" and not self._done.is_set():
+            with ops.lock:
+                target = clock.now() + INTERACTIVE_PACE * timeout
+                process = self.process
+                while process is not None and process.running and process.timer is not None:
+                    due = clock.first_due()
+                    if due is None:
+                        break
+                    ops._advance_to(min(due, target))
+                    if due >= target:
+                        break
+        self._done.wait(timeout)
+        return self.exit_code
+
+    def kill(self) -> None:
+        """The client left: the command dies with its session."""
+        with self.ops.lock:
+            if self.process is not None:
+                self.process.kill()
 
 
 class PodOperations:
@@ -85,14 +167,39 @@ class PodOperations:
         tail_lines: int | None = None,
         since_seconds: float | None = None,
         timestamps: bool = False,
+        *,
+        advance: Callable[[], bool] | None = None,
     ) -> LogStream:
-        """`kubectl logs -f`: the log so far, then each line as it is written, until the instance ends."""
+        """`kubectl logs -f`: the log so far, then each line as it is written, until the instance ends.
+
+        In stepped mode a reader waiting for the next line moves the clock with `advance` (default
+        `step_watch`; the API server passes a paced `step_follow`); it returns False when it did not.
+        """
         with self.lock:
             self.pump()
             instance = self._log_instance(pod, container, namespace, previous)
             backlog = instance.logs.select(self.clock.now(), tail_lines=tail_lines, since_seconds=since_seconds)
-            advance = self.step_watch if self.clock.mode == "stepped" else None
+            if self.clock.mode != "stepped":
+                advance = None
+            elif advance is None:
+                advance = self.step_watch
             return LogStream(instance.logs, backlog, timestamps=timestamps, advance=advance)
+
+    def step_follow(self) -> bool:
+        """For a client following a container in stepped mode: jump to the next timer of any kind.
+
+        A container's own sleeps (`while true; do date; sleep 5; done`) are background timers, which
+        `step_watch` leaves alone so an idle cluster stays still; someone following the log wants
+        them to pass. False when nothing is pending (or the clock is realtime).
+        """
+        if self.clock.mode != "stepped":
+            return False
+        with self.lock:
+            due = self.clock.next_due(include_background=True)
+            if due is None:
+                return False
+            self._advance_to(due)
+            return True
 
     def _log_instance(self, pod: str | Obj, container: str | None, namespace: str, previous: bool) -> Instance:
         live, c = self._container(pod, container, namespace)
@@ -151,30 +258,13 @@ class PodOperations:
             return write
         with self.lock:
             self.pump()
-            live, c = self._container(pod, container, namespace)
-            phase = (live.get("status") or {}).get("phase")
-            if phase in ("Succeeded", "Failed"):
-                raise bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
-            instance = c.current
-            if instance is None or not instance.running or instance.ctx is None:
-                raise bad_request(f'unable to upgrade connection: container not found ("{c.name}")')
-            base = instance.ctx
-            ctx = ProcessContext(env=dict(base.env), fs=base.fs, hostname=base.hostname, now=base.now,
-                                 stdout=writer(out, 1), stderr=writer(err, 2), network=base.network, stdin=stdin,
-                                 listening=base.listening, user=base.user, groups=base.groups, pod_ip=base.pod_ip,
-                                 workdir=base.workdir)
-            try:
-                gen = exec_(list(argv), instance.image, ctx)
-            except ExecError as error:
-                raise ApiError("InternalError", "Internal error occurred: error executing command in container: "
-                                                f"{error}") from None
 
             def finished(exit_code: int) -> None:
                 code.append(exit_code)
                 done.set()
 
-            process = Process(self.clock, gen, finished)
-            process.begin()
+            process = self._exec_process(pod, argv, container, namespace, stdin, writer(out, 1), writer(err, 2),
+                                         finished)
             deadline = self.clock.now() + timeout
             if self.clock.mode == "stepped":
                 while not done.is_set() and not (cancel is not None and cancel.is_set()):
@@ -196,6 +286,60 @@ class PodOperations:
                         process.kill()
                     break
         return ExecResult("".join(out), "".join(err), code[0] if code else 137)
+
+    def exec_stream(
+        self,
+        pod: str | Obj,
+        argv: list[str],
+        container: str | None = None,
+        namespace: str = "default",
+        *,
+        tty: bool = False,
+        on_output: Callable[[int, str], None],
+    ) -> ExecStream:
+        """Start `argv` with stdin that arrives while it runs (`kubectl exec -i`, `-it` with `tty`).
+
+        A shell reads and runs it line by line; `on_output(stream, text)` sees the output (and, with
+        a terminal, the echo and prompts) as it is written. Drive it with `ExecStream.wait`.
+        """
+        stdin = LiveInput(tty=tty)
+        terminal = Terminal(stdin, lambda text: on_output(1, text)) if tty else None
+
+        def write(stream: int) -> Callable[[str], None]:
+            if tty:  # a terminal has one output, and shows every newline as CR LF
+                return lambda text: on_output(1, onlcr(text))
+            return lambda text: on_output(stream, text)
+
+        stream = ExecStream(self, stdin, terminal)
+        with self.lock:
+            self.pump()
+            stream.process = self._exec_process(pod, list(argv), container, namespace, stdin, write(1), write(2),
+                                                stream.finished, kind=_Resumable)
+        return stream
+
+    def _exec_process(self, pod: str | Obj, argv: list[str], container: str | None, namespace: str,
+                      stdin: str | LiveInput | None, out: Callable[[str], None], err: Callable[[str], None],
+                      finished: Callable[[int], None], kind: type[Process] = Process) -> Process:
+        """A command started in a running container, on the cluster's clock (call with the lock held)."""
+        live, c = self._container(pod, container, namespace)
+        phase = (live.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            raise bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
+        instance = c.current
+        if instance is None or not instance.running or instance.ctx is None:
+            raise bad_request(f'unable to upgrade connection: container not found ("{c.name}")')
+        base = instance.ctx
+        ctx = ProcessContext(env=dict(base.env), fs=base.fs, hostname=base.hostname, now=base.now, stdout=out,
+                             stderr=err, network=base.network, stdin=stdin, listening=base.listening, user=base.user,
+                             groups=base.groups, pod_ip=base.pod_ip, workdir=base.workdir)
+        try:
+            gen = exec_(list(argv), instance.image, ctx)
+        except ExecError as error:
+            raise ApiError("InternalError", "Internal error occurred: error executing command in container: "
+                                            f"{error}") from None
+        process = kind(self.clock, gen, finished)
+        process.begin()
+        return process
 
     # ------------------------------------------------------------------------ helpers
     def kubelet(self, node: str) -> Kubelet:

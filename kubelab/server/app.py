@@ -34,6 +34,9 @@ def method_not_allowed() -> ApiError:
     return ApiError("MethodNotAllowed", "the server does not allow this method on the requested resource")
 
 
+_CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
 class ApiApp:
     """The API server's request handler; one per served cluster."""
 
@@ -44,6 +47,14 @@ class ApiApp:
         managed.install(cluster)
 
     def __call__(self, req: Request) -> Response | Stream | Upgrade:
+        try:
+            return self._route(req)
+        except ApiError as err:
+            if err.hint:  # kubectl rebuilds some messages (422 Invalid) without it: the magics read it here
+                self.cluster.trace_log.add("api-server", "rejected", f"{req.method} {req.path}", f"hint: {err.hint}")
+            raise
+
+    def _route(self, req: Request) -> Response | Stream | Upgrade:
         path = req.path.rstrip("/") or "/"
         if path in _HEALTH or path.startswith(tuple(p + "/" for p in _HEALTH)):
             return Response(200, b"ok", "text/plain; charset=utf-8")
@@ -57,6 +68,10 @@ class ApiApp:
                                  else discovery.api_group_list())
         if path.startswith("/openapi/"):
             return openapi.serve(req, path)
+        if path == _CRDS and req.method == "GET":
+            # kubectl's validation asks whether a kind it cannot find is a CRD: there are none here.
+            return json_response({"kind": "CustomResourceDefinitionList", "apiVersion": "apiextensions.k8s.io/v1",
+                                  "metadata": {"resourceVersion": str(self.cluster.store.revision)}, "items": []})
         found = routes.group_version(path)
         if found is None:
             raise not_found_path()

@@ -3,7 +3,7 @@
 A `Request` is one parsed HTTP request (method, path, query, headers, body); handlers answer
 with a `Response` (status, JSON or text body, extra headers such as `Warning`), a `Stream`
 (chunks produced while the client listens: watches, followed logs) or an `Upgrade` (a WebSocket
-session: exec, attach). `status_response` turns an
+session: exec, attach, port-forward). `status_response` turns an
 `ApiError` into the Status body kube-apiserver sends, so kubectl prints its usual
 `Error from server (NotFound): …`.
 
@@ -100,7 +100,7 @@ class Stream:
 
 @dataclass(eq=False)
 class Upgrade:
-    """A WebSocket answer (exec, attach): the transport sends 101 with `protocol`, then runs
+    """A WebSocket answer (exec, attach, port-forward): the transport sends 101 with `protocol`, then runs
     `session` with the open connection; `cancel` (from another thread) makes `session` end soon."""
 
     protocol: str

@@ -219,6 +219,10 @@ def serve(req: Request, path: str) -> Response:
         raise not_found_path()
     if path == "/openapi/v3":
         return Response(200, root())
+    if path == "/openapi/v2":
+        # Empty: kubectl falls back to v2 for a kind v3 lacks (a removed apiVersion); finding no schema there,
+        # it goes on to print the real cluster's "no matches for kind … ensure CRDs are installed first".
+        return Response(200, b"", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
     rest = path[len("/openapi/v3/"):] if path.startswith("/openapi/v3/") else ""
     for group, version in GROUP_VERSIONS:
         if rest == doc_path(group, version):
@@ -229,4 +233,4 @@ def serve(req: Request, path: str) -> Response:
             if req.headers.get("If-None-Match") == etag:
                 return Response(304, b"", headers=headers)
             return Response(200, document(group, version), headers=headers)
-    raise not_found_path()  # /openapi/v2 and unknown documents: kubectl falls back or reports it
+    raise not_found_path()  # unknown documents

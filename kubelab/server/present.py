@@ -5,7 +5,9 @@ g=meta.k8s.io`); the columns and cells come from server.tables, each row carryin
 as PartialObjectMetadata (`includeObject=Metadata`, the default), the full object (`Object`)
 or nothing (`None`).
 Every object on its way out has its times shifted into kubectl's clock (server.timeshift),
-and every object coming in is shifted back.
+and every object coming in is shifted back. Row facts and row metadata of stored objects are cached per
+object (tables.RowCache): the 20 pages of `kubectl get pods` over 10,000 pods, and the gets after them,
+recompute only what changed.
 
 Read by: server.resources, server.watching, server.patching, server.subresources.
 Reads: server.timeshift, server.tables.
@@ -35,6 +37,8 @@ class Presenter:
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
+        self.rows = tables.RowCache()
+        self.partials = tables.RowCache()
 
     def offset(self) -> int:
         return int(round(time.time() - self.cluster.clock.now()))
@@ -57,6 +61,11 @@ class Presenter:
                 "items": [self.object(kind, o, seconds) for o in objs]}
 
     def partial(self, obj: Obj, seconds: int) -> dict[str, Any]:
+        """The object as PartialObjectMetadata (shared between answers: callers must not change it)."""
+        return self.partials.lookup("", obj, seconds, lambda o: self._partial(o, seconds))
+
+    @staticmethod
+    def _partial(obj: Obj, seconds: int) -> dict[str, Any]:
         meta = timeshift.shift({"metadata": obj["metadata"]}, timeshift.meta_plan(), seconds)["metadata"]
         return {"kind": "PartialObjectMetadata", "apiVersion": tables.TABLE_API_VERSION, "metadata": meta}
 
@@ -68,7 +77,7 @@ class Presenter:
             raise ApiError("BadRequest", f'includeObject: Unsupported value: "{include}": supported values: '
                                          '"Metadata", "None", "Object"')
         # Cells are computed in simulated time (ages against simulated now); only dates need shifting.
-        table = tables.table_for(kind, objs, self.cluster.clock.now())
+        table = tables.table_for(kind, objs, self.cluster.clock.now(), cache=self.rows)
         table["kind"], table["apiVersion"] = "Table", tables.TABLE_API_VERSION
         table["metadata"] = metadata
         dates = [i for i, c in enumerate(table["columnDefinitions"]) if c.get("type") == "date"]

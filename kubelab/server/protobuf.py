@@ -118,6 +118,7 @@ def _wire(data: memoryview, where: str) -> Wire:
     while pos < len(data):
         key, pos = _varint(data, pos)
         number, wire_type = key >> 3, key & 7
+        value: int | memoryview
         if number <= 0:
             raise _DecodeError(f"proto: {where}: illegal tag {number} (wire type {wire_type})")
         if wire_type == _VARINT:

@@ -7,10 +7,13 @@ Status (Success, or Failure with reason NonZeroExitCode and the exit code as the
 which kubectl turns into `command terminated with exit code N` and its own exit code), 4 resize;
 v5 adds 255 (the client closed one of its streams — how stdin's end arrives). The command runs in
 the container's sandboxed shell through `cluster.exec`, which takes stdin whole: with `stdin=true`
-it starts once the client has closed stdin. Output is sent as it is written. `attach` follows the
+it starts once the client has closed stdin. A shell reading stdin (`exec -i … -- sh`) and anything
+with a terminal (`-t`) run through `cluster.exec_stream` instead: each line runs as it arrives, and
+with a terminal the keys are echoed and the prompt shown. Output is sent as it is written. `attach` follows the
 container's log from now on until the container ends or the client leaves.
 
-Read by: server.subresources. Reads: server.websocket, server.messages, cluster (exec, log_stream).
+Read by: server.subresources. Reads: server.websocket, server.messages, cluster (exec, exec_stream,
+log_stream).
 """
 
 from __future__ import annotations
@@ -130,6 +133,9 @@ class _Session:
 
     # --------------------------------------------------------------------- exec
     def exec(self, ws: websocket.Connection) -> None:
+        if self.streams["stdin"] and (self.streams["tty"] or _is_shell(self.argv)):
+            self._interactive(ws)
+            return
         # v4 has no way to say "stdin ended": the command starts at once and reads no stdin.
         waiting_stdin = self.streams["stdin"] and self.v5
         stdin: list[bytes] = []
@@ -151,6 +157,38 @@ class _Session:
                 elif data[0] == CLOSE_STREAM and data[1:2] == bytes([STDIN]) and waiting_stdin:
                     waiting_stdin = False
                     self._start(b"".join(stdin).decode(errors="replace"))
+
+    def _interactive(self, ws: websocket.Connection) -> None:
+        """A shell (or anything with a terminal) fed stdin as it arrives: `exec -i … -- sh`, `exec -it`."""
+        try:
+            stream = self.cluster.exec_stream(self.target.name or "", list(self.argv), container=self.container,
+                                              namespace=self.target.namespace or "default",
+                                              tty=self.streams["tty"], on_output=self._out)
+        except ApiError as err:
+            self._finish(error_status(err))
+            self._drain(ws)
+            return
+        try:
+            while not self.cancel.is_set():
+                if self._drain(ws):
+                    return
+                sleeping = stream.sleeping  # a command sleeping on the clock: let time pass, poll the client
+                try:
+                    messages = ws.receive(0.0 if sleeping else POLL)
+                except websocket.Closed:
+                    return
+                for opcode, data in messages:
+                    if opcode != websocket.BINARY or not data:
+                        continue
+                    if data[0] == STDIN:
+                        stream.write(data[1:].decode(errors="replace"))
+                    elif data[0] == CLOSE_STREAM and data[1:2] == bytes([STDIN]):
+                        stream.close_stdin()
+                code = stream.wait(POLL if sleeping else 0.0)
+                if code is not None:
+                    self._finish(SUCCESS if code == 0 else exit_status(self.argv, code))
+        finally:
+            stream.kill()  # the client left (or the server stops) before the shell ended
 
     def _start(self, stdin: str | None) -> None:
         def run() -> None:
@@ -207,6 +245,13 @@ class _Session:
                     return
         finally:
             stream.stop()
+
+
+def _is_shell(argv: list[str]) -> bool:
+    """`sh`, `bash -l`…: a shell that reads its commands from stdin (no `-c`, no script file)."""
+    if not argv or argv[0].rsplit("/", 1)[-1] not in ("sh", "ash", "bash", "dash", "zsh"):
+        return False
+    return all(arg.startswith("-") and "c" not in arg for arg in argv[1:])
 
 
 def _close(ws: websocket.Connection) -> None:

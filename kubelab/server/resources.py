@@ -3,7 +3,8 @@
 Each verb reads its options as kube-apiserver does — `dryRun=All`, `fieldValidation`
 (Strict/Warn/Ignore; Warn, the server default, answers with `Warning:` headers),
 `fieldManager`, `propagationPolicy`/`gracePeriodSeconds`/preconditions from the query or a
-DeleteOptions body, `labelSelector`/`fieldSelector`, `limit`/`continue` paging — then calls the
+DeleteOptions body, `labelSelector`/`fieldSelector`, `limit`/`continue` paging (later pages come from
+the first page's list, kept by revision, as etcd serves them at the token's revision) — then calls the
 cluster's ApiServer under the cluster lock, pumping the controllers before and after so a
 write's immediate consequences are visible to the next request. On a stepped clock, `kubectl drain`'s
 polling GETs of a terminating pod move time until it is gone (a watch would do so too).
@@ -18,12 +19,16 @@ import base64
 import binascii
 import bisect
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubelab.api import validation
 from kubelab.api.errors import ApiError
 from kubelab.api.kinds import Kind
+from kubelab.cluster import componentstatus
 from kubelab.server import managed
 from kubelab.server.messages import Request, Response, json_response, success_status, warning_header
 from kubelab.server.present import wants_table
@@ -116,12 +121,15 @@ def get(app: ApiApp, req: Request, target: Target) -> Response:
     kind, name = target.kind, target.name or ""
     if app.cluster.clock.mode == "stepped" and req.headers.get("Kubectl-Command") == "kubectl drain":
         _until_deleted(app, target)
-    obj = locked(app, lambda: app.cluster.api.get(kind, target.namespace or "", name))
+    obj = locked(app, lambda: app.cluster.api.get(kind, target.namespace or "", name)) if not _virtual(kind) else \
+        _component_status(app, name)
     seconds = app.presenter.offset()
+    warnings = [warning_header(kind.deprecation)] if kind.deprecation else []
     if wants_table(req.accept):
-        meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
-        return json_response(app.presenter.table(kind, [obj], seconds, req.param("includeObject"), meta))
-    return json_response(app.presenter.object(kind, obj, seconds))
+        meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+        return json_response(app.presenter.table(kind, [obj], seconds, req.param("includeObject"), meta), 200,
+                             warnings)
+    return json_response(app.presenter.object(kind, obj, seconds), 200, warnings)
 
 
 def _until_deleted(app: ApiApp, target: Target, max_steps: int = 10_000) -> None:
@@ -155,33 +163,114 @@ def _key(obj: Obj) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
+class _Snapshots:
+    """The full lists behind paged answers, by (kind, namespace, selectors, revision): a few, newest kept.
+
+    The store's objects are immutable, so a list taken at a revision stays that revision's list; the pages
+    after the first are cut from it instead of listing (and filtering, sorting) every object again.
+    """
+
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lists: OrderedDict[tuple[Any, ...], list[Obj]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> list[Obj] | None:
+        with self._lock:
+            items = self._lists.get(key)
+            if items is not None:
+                self._lists.move_to_end(key)
+            return items
+
+    def put(self, key: tuple[Any, ...], items: list[Obj]) -> None:
+        with self._lock:
+            self._lists[key] = items
+            self._lists.move_to_end(key)
+            while len(self._lists) > self.SIZE:
+                self._lists.popitem(last=False)
+
+    def drop(self, key: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._lists.pop(key, None)
+
+
+_snapshots: weakref.WeakKeyDictionary[Any, _Snapshots] = weakref.WeakKeyDictionary()
+_snapshots_lock = threading.Lock()
+
+
+def _snapshots_of(app: ApiApp) -> _Snapshots:
+    with _snapshots_lock:
+        found = _snapshots.get(app)
+        if found is None:
+            found = _snapshots[app] = _Snapshots()
+        return found
+
+
 def page(app: ApiApp, req: Request, target: Target) -> tuple[list[Obj], dict[str, Any]]:
     """The objects a list request names (one page of them) and the list's metadata."""
     kind = target.kind
     labels, fields = req.param("labelSelector"), req.param("fieldSelector")
-    items, revision = locked(app, lambda: app.cluster.api.list(kind, target.namespace, labels, fields))
     limit = req.int_param("limit") or 0
     token = req.param("continue")
+    snapshots = _snapshots_of(app)
+
+    def snapshot_key(revision: int) -> tuple[Any, ...]:
+        return kind.group, kind.plural, target.namespace, labels, fields, revision
+
+    def listed() -> tuple[list[Obj], int]:
+        return locked(app, lambda: app.cluster.api.list(kind, target.namespace, labels, fields))
+
+    start = 0
     if token:
-        revision, start = _decode_continue(token)
-        # The store lists in (namespace, name) order: the page starts right after the token's key.
-        items = items[bisect.bisect_right(items, start, key=_key):]
+        revision, after = _decode_continue(token)
+        # A list no longer kept (evicted, or another server's token) is listed again, as it is now.
+        items = snapshots.get(snapshot_key(revision)) or listed()[0]
+        # Lists are in (namespace, name) order: the page starts right after the token's key.
+        start = bisect.bisect_right(items, after, key=_key)
+    else:
+        items, revision = listed()
     meta: dict[str, Any] = {"resourceVersion": str(revision)}
-    if 0 < limit < len(items):
-        rest = len(items) - limit
-        items = items[:limit]
-        meta["continue"] = _encode_continue(revision, _key(items[-1]))
+    if 0 < limit < len(items) - start:
+        rest = len(items) - start - limit
+        chosen = items[start:start + limit]
+        meta["continue"] = _encode_continue(revision, _key(chosen[-1]))
         if not labels and not fields:
             meta["remainingItemCount"] = rest
-    return items, meta
+        if not token:
+            snapshots.put(snapshot_key(revision), items)
+        return chosen, meta
+    if token:
+        snapshots.drop(snapshot_key(revision))  # the last page: nobody continues this list any more
+    return items[start:], meta
+
+
+def _virtual(kind: Kind) -> bool:
+    """ComponentStatus is computed when asked, as kube-apiserver probes the components: never stored."""
+    return kind.plural == "componentstatuses" and not kind.group
+
+
+def _component_status(app: ApiApp, name: str) -> Obj:
+    with app.cluster.lock:
+        found = [o for o in componentstatus.current(app.cluster.store) if o["metadata"]["name"] == name]
+    if not found:
+        raise ApiError("NotFound", f'componentstatuses "{name}" not found',
+                       details={"name": name, "kind": "componentstatuses"})
+    return found[0]
 
 
 def list_(app: ApiApp, req: Request, target: Target) -> Response:
-    items, meta = page(app, req, target)
+    if _virtual(target.kind):
+        with app.cluster.lock:
+            items, meta = componentstatus.current(app.cluster.store), {"resourceVersion": ""}
+    else:
+        items, meta = page(app, req, target)
     seconds = app.presenter.offset()
+    warnings = [warning_header(target.kind.deprecation)] if target.kind.deprecation else []
     if wants_table(req.accept):
-        return json_response(app.presenter.table(target.kind, items, seconds, req.param("includeObject"), meta))
-    return json_response(app.presenter.listing(target.kind, items, seconds, meta))
+        return json_response(app.presenter.table(target.kind, items, seconds, req.param("includeObject"), meta),
+                             200, warnings)
+    return json_response(app.presenter.listing(target.kind, items, seconds, meta), 200, warnings)
 
 
 # ------------------------------------------------------------------- writes

@@ -6,27 +6,27 @@
   selector as text; writing it sets the parent's `spec.replicas`.
 - `binding` (POST a Binding): `ApiServer.bind`, as the scheduler does.
 - `eviction` (POST a policy/v1 Eviction): a graceful delete with the Eviction's DeleteOptions.
-- `log`: `cluster.logs(namespace, name, container=…, follow=…, tail_lines=…, previous=…,
-  timestamps=…, since_seconds=…, limit_bytes=…)` when the cluster has it (text, or an iterator
-  of text chunks when following).
-- `exec`/`attach`: WebSocket sessions (server.remotecommand); `portforward` answers 400, which
-  kubectl reports as `unable to upgrade connection: …`.
+- `log`: `cluster.logs(namespace, name, container=…, tail_lines=…, previous=…, timestamps=…,
+  since_seconds=…, limit_bytes=…)`, or with `follow` `cluster.log_stream` streamed line by line;
+  on a stepped clock the follower moves time (watching.Stepper with background timers, paced),
+  so a looping container keeps writing until the client's timeout or its leaving.
+- `exec`/`attach`: WebSocket sessions (server.remotecommand); `portforward`: SPDY tunnelled in a
+  WebSocket (server.portforward).
 
 Read by: server.app. Reads: server.resources, server.patching, server.managed, server.remotecommand,
-api.selectors.
+server.portforward, server.watching, api.selectors.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kubelab.api import selectors
 from kubelab.api.errors import ApiError
 from kubelab.api.kinds import Kind
-from kubelab.server import managed, patching, remotecommand, resources
+from kubelab.server import managed, patching, portforward, remotecommand, resources, watching
 from kubelab.server.messages import Request, Response, Stream, Upgrade, json_response, success_status
 from kubelab.server.routes import Target
 from kubelab.store.memory import Obj, thaw
@@ -68,8 +68,8 @@ def serve(app: ApiApp, req: Request, target: Target) -> Response | Stream | Upgr
         return _log(app, req, target)
     elif sub in ("exec", "attach") and method in ("GET", "POST"):
         return remotecommand.serve(app, req, target)
-    elif sub == "portforward":
-        raise ApiError("BadRequest", "port-forward is not available in this kubelab cluster yet")
+    elif sub == "portforward" and method in ("GET", "POST"):
+        return portforward.serve(app, req, target)
     raise _not_allowed()
 
 
@@ -165,28 +165,29 @@ def _log(app: ApiApp, req: Request, target: Target) -> Response | Stream:
         raise ApiError("BadRequest", f'container "{container}" in pod "{target.name}" is waiting to start: '
                                      "this kubelab cluster has no kubelet to run it yet")
     follow = req.flag("follow")
-    options = {"container": req.param("container"), "namespace": target.namespace, "previous": req.flag("previous"),
-               "tail_lines": req.int_param("tailLines"), "since_seconds": req.int_param("sinceSeconds"),
-               "timestamps": req.flag("timestamps")}
+    options: dict[str, Any] = {
+        "container": req.param("container"), "namespace": target.namespace, "previous": req.flag("previous"),
+        "tail_lines": req.int_param("tailLines"), "since_seconds": req.int_param("sinceSeconds"),
+        "timestamps": req.flag("timestamps")}
     if not follow:
         text = logs(target.name, **options, limit_bytes=req.int_param("limitBytes"))
         return Response(200, text.encode(), TEXT)
-    stream = cluster.log_stream(target.name, **options)
+    stepper = watching.Stepper(cluster, follow=True) if cluster.clock.mode == "stepped" else None
+    stream = cluster.log_stream(target.name or "", **options, advance=stepper)
     stopped = threading.Event()
-    stepped = cluster.clock.mode == "stepped"
 
     def chunks() -> Iterator[bytes | None]:
         try:
             while not stopped.is_set():
+                if stepper is not None:
+                    stepper.new_round()
                 line = stream.next(timeout=0.5)
                 if line is None:
-                    if stream.done or stepped:
+                    if stream.done:
                         return
                     yield None  # nothing yet: lets the transport notice a closed client
                     continue
                 yield line.encode()
-                if stepped:
-                    time.sleep(0.02)  # a stepped clock runs ahead as fast as it is read: pace it
         finally:
             stream.stop()
 

@@ -5,6 +5,8 @@ ones with priority 1, as apiserver sends them), one row of cells per object comp
 pkg/printers/internalversion, and each row's object as PartialObjectMetadata (default), the full object
 (`includeObject=Object`, for `--sort-by`) or null (`None`). Kinds without a printer get apiserver's default
 Name / Created At table. `now` is the epoch-seconds clock the objects' timestamps are read against.
+A `RowCache` keeps what a stored object's row depends on besides the clock (pods: their status cells), so
+the pages of `kubectl get pods` and repeated gets do not recompute 10,000 unchanged pods.
 
 Read by: server.present. Reads: api.kinds, api.errors, server.printers_*.
 """
@@ -56,6 +58,38 @@ PRINTERS: dict[tuple[str, str], Printer] = {
     ("coordination.k8s.io", "Lease"): (core.lease_columns, core.lease_row),
     ("", "ComponentStatus"): (core.component_status_columns, core.component_status_row),
 }
+
+
+# (group, kind) → (facts, cells): a row split into its clock-free part (cacheable) and its time-relative cells.
+SPLIT_PRINTERS: dict[tuple[str, str], tuple[Callable[[Obj], Any], Callable[[Any, float], list[Any]]]] = {
+    ("", "Pod"): (pods.pod_facts, pods.pod_cells),
+}
+
+
+class RowCache:
+    """Values computed from stored objects, which the store never changes in place, kept per object.
+
+    Entries are keyed by (scope, namespace, name) and hold the object itself: a hit needs the very same object
+    (`is`) and the same `variant` (say, the time shift applied), so a new version of an object (or another
+    cluster's object of that name) simply misses and replaces the entry. Pass only objects nobody mutates
+    (the store's own references).
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._entries: dict[tuple[str, str, str], tuple[Obj, Any, Any]] = {}
+
+    def lookup(self, scope: str, obj: Obj, variant: Any, compute: Callable[[Obj], Any]) -> Any:
+        meta = obj.get("metadata") or {}
+        key = (scope, meta.get("namespace") or "", meta.get("name") or "")
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] is obj and hit[1] == variant:
+            return hit[2]
+        value = compute(obj)
+        if len(self._entries) >= self.limit:
+            self._entries.clear()  # rare (that many distinct objects): starting over beats LRU bookkeeping
+        self._entries[key] = (obj, variant, value)
+        return value
 
 
 def _generic_columns() -> list[Obj]:
@@ -125,15 +159,23 @@ def table(kind: Kind, objs: list[Obj], now: float, *, include_object: str = "Met
             "columnDefinitions": columns(kind), "rows": rows}
 
 
-def table_for(kind: Kind, objs: list[Obj], now: float, wide: bool = False) -> Obj:
+def table_for(kind: Kind, objs: list[Obj], now: float, wide: bool = False, cache: RowCache | None = None) -> Obj:
     """Columns and rows only (no row objects): for callers that attach objects and metadata themselves.
 
     `wide` is accepted and ignored: like apiserver, the server always prints every column and kubectl
-    hides the priority-1 ones unless `-o wide`.
+    hides the priority-1 ones unless `-o wide`. With a `cache`, rows of kinds with split printers reuse the
+    facts computed for the same stored object before.
     """
+    split = SPLIT_PRINTERS.get((kind.group, kind.kind)) if cache is not None else None
+    if split is None:
+        cells = [row(kind, o, now) for o in objs]
+    else:
+        facts, timed = split
+        scope = f"{kind.group}/{kind.kind}"
+        cells = [timed(cache.lookup(scope, o, None, facts), now) for o in objs]  # type: ignore[union-attr]
     return {"columnDefinitions": columns(kind),
-            "rows": [{"cells": row(kind, o, now), **({"conditions": c} if (c := row_conditions(kind, o)) else {})}
-                     for o in objs]}
+            "rows": [{"cells": c, **({"conditions": k} if (k := row_conditions(kind, o)) else {})}
+                     for c, o in zip(cells, objs, strict=True)]}
 
 
-__all__ = ["columns", "human_age", "row", "table", "table_for"]
+__all__ = ["RowCache", "columns", "human_age", "row", "table", "table_for"]

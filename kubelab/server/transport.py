@@ -2,8 +2,8 @@
 
 One thread per connection (ThreadingHTTPServer), HTTP/1.1 keep-alive, TLS handshakes done
 in the connection's own thread (a slow client never blocks `accept`). An `Upgrade` answer
-switches the connection to a WebSocket (exec, attach) for the rest of its life. Every request must
-carry `Authorization: Bearer <token>`; otherwise it gets the 401 Status kubectl reports as
+switches the connection to a WebSocket (exec, attach, port-forward) for the rest of its life.
+Every request must carry `Authorization: Bearer <token>`; otherwise it gets the 401 Status kubectl reports as
 `You must be logged in to the server (Unauthorized)`. A handler that raises is a bug: it is
 logged and answered with a 500 Status while the server keeps serving. `close()` wakes every
 open stream, so watches end with a clean last chunk instead of a reset.

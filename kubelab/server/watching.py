@@ -33,32 +33,42 @@ if TYPE_CHECKING:
 BOOKMARK_INTERVAL = 5.0  # wall seconds without an event before a BOOKMARK (when the client allows them)
 POLL = 0.5  # how often an idle stream lets the transport check that the client is still there
 STEP_PACE = 0.02  # wall seconds between two fast-forward steps of a stepped clock (bounds a crash loop's pace)
+# After an event, a stepped stream holds the clock this long before stepping on: a client that got what
+# it waited for (`kubectl wait`, `rollout status`) has left by then, so simulated time stops where it
+# was satisfied instead of running on by however long the server took to notice.
+DELIVERY_GRACE = 0.2
 DEFAULT_TIMEOUT = 1800.0  # apiserver picks 30–60 min when the client names no timeoutSeconds
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
-class _Stepper:
-    """The idle hook of a watch on a stepped cluster: move time to the next due event, at most one
-    step per STEP_PACE, and hand control back to the stream every POLL (to notice a gone client or
-    the timeout) even while steps bring nothing this watch wants."""
+class Stepper:
+    """The idle hook of a waiting stream on a stepped cluster: move time to the next due event, at
+    most one step per STEP_PACE, and hand control back to the stream every POLL (to notice a gone
+    client or the timeout) even while steps bring nothing this stream wants. A watch steps only to
+    timers that make progress (`step_watch`); a followed log also lets background timers pass
+    (`follow=True`, `step_follow`): the container's own sleeps are such timers."""
 
-    def __init__(self, cluster: Any) -> None:
+    def __init__(self, cluster: Any, follow: bool = False) -> None:
         self.cluster = cluster
+        self.follow = follow
         self.round_start = time.monotonic()
         self.last_step = 0.0
+        self.holding = False  # just delivered an event: let the client leave before moving time
 
     def new_round(self) -> None:
         self.round_start = time.monotonic()
 
     def __call__(self) -> bool:
         now = time.monotonic()
-        if now - self.round_start >= POLL or self.cluster.clock.next_due(include_background=False) is None:
+        if self.holding or now - self.round_start >= POLL:
+            return False
+        if self.cluster.clock.next_due(include_background=self.follow) is None:
             return False  # nothing to move to: wait for writes instead (no pause, no lock)
         pause = self.last_step + STEP_PACE - now
         if pause > 0:
             time.sleep(pause)
         self.last_step = time.monotonic()
-        return bool(self.cluster.step_watch())
+        return bool(self.cluster.step_follow() if self.follow else self.cluster.step_watch())
 
 
 def _selectors(req: Request, target: Target) -> tuple[str | None, str | None]:
@@ -95,7 +105,7 @@ def watch(app: ApiApp, req: Request, target: Target) -> Stream:
         except ApiError as err:  # 410 Expired: one ERROR event tells the client to list again
             return Stream(iter([_line("ERROR", err.status)]), cancel=lambda: None)
     if cluster.clock.mode == "stepped":
-        w.idle_hook = _Stepper(cluster)
+        w.idle_hook = Stepper(cluster)
     stream = _WatchStream(app, kind, w, wants_table(req.accept), req.param("includeObject"))
     chunks = stream.chunks(initial, revision if initial_events else None, req.flag("allowWatchBookmarks"),
                            req.int_param("timeoutSeconds") or DEFAULT_TIMEOUT)
@@ -131,7 +141,7 @@ class _WatchStream:
         """ADDED for `initial`, the initial-events-end BOOKMARK at `initial_end` (WatchList), then
         live events until `timeout`; None while idle, so the transport can check on the client."""
         w, store = self.w, self.app.cluster.store
-        stepper = w.idle_hook if isinstance(w.idle_hook, _Stepper) else None
+        stepper = w.idle_hook if isinstance(w.idle_hook, Stepper) else None
         try:
             for obj in initial:
                 yield self.event("ADDED", obj)
@@ -139,13 +149,16 @@ class _WatchStream:
                 yield self.bookmark(initial_end, end_of_initial=True)
             deadline = time.monotonic() + timeout
             quiet_since = time.monotonic()
+            delivered = False
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
                 if stepper is not None:
                     stepper.new_round()
-                event = w.next(timeout=min(POLL, remaining))
+                    stepper.holding = delivered
+                event = w.next(timeout=min(DELIVERY_GRACE if delivered and stepper else POLL, remaining))
+                delivered = event is not None
                 if event is not None:
                     yield self.event(event.type, event.object)
                     quiet_since = time.monotonic()

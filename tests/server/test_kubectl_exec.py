@@ -3,8 +3,14 @@ output, stdin, exit codes and the kubelet's errors, as a learner sees them."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import time
+
 import pytest
-from apiserver_client import Served
+from apiserver_client import KUBECTL, Served
 
 import kubelab
 
@@ -88,6 +94,86 @@ def test_attach_streams_the_main_process_output_until_interrupted(served):
         process.terminate()
         process.wait(timeout=10)
     assert lines == ["tick\n"] * 3
+
+
+def test_piped_shell_runs_each_line_as_it_arrives(served):
+    process = subprocess.Popen([KUBECTL or "kubectl", "exec", "-i", "db", "--", "sh"], env=served.env(),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write("echo one\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == "one\n"  # answered while stdin is still open
+        process.stdin.write("cd /tmp; pwd\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == "/tmp\n"  # the same shell: its state carries over
+        process.stdin.write("exit 5\n")
+        process.stdin.flush()
+        assert process.wait(timeout=10) == 5
+        assert process.stderr.read().strip() == "command terminated with exit code 5"
+    finally:
+        process.kill()
+
+
+class Terminal:
+    """kubectl with a pseudo-terminal as its stdin and stdout, as a learner's shell gives it."""
+
+    def __init__(self, served, *args: str) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen([KUBECTL or "kubectl", *args], env=served.env(TERM="xterm"), stdin=slave,
+                                        stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+
+    def read_until(self, token: bytes, timeout: float = 10) -> bytes:
+        seen, deadline = b"", time.monotonic() + timeout
+        while token not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    seen += os.read(self.master, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+        return seen
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+        os.close(self.master)
+
+
+def test_exec_it_gives_a_busybox_prompt_with_echo(served):
+    term = Terminal(served, "exec", "-it", "db", "--", "sh")
+    try:
+        assert term.read_until(b"/ # ").endswith(b"/ # ")
+        term.type(b"ps aux\r")
+        screen = term.read_until(b"/ # ").decode()
+        assert screen.startswith("ps aux\r\nPID   USER     TIME  COMMAND\r\n")
+        assert f"sh -c {BUSYBOX_LOOP}\r\n" in screen and screen.endswith("ps aux\r\n/ # ")
+        term.type(b"cd /etc; echo typo\x7f\x7f\x7f\x7fxx\r")  # Backspace erases on the screen and in the line
+        assert term.read_until(b"/etc # ").endswith(b"echo typo" + b"\x08 \x08" * 4 + b"xx\r\nxx\r\n/etc # ")
+        term.type(b"exit\r")
+        assert term.process.wait(timeout=10) == 0
+    finally:
+        term.close()
+
+
+def test_ctrl_c_ends_the_running_command_not_the_shell(served):
+    term = Terminal(served, "exec", "-it", "db", "--", "sh")
+    try:
+        term.read_until(b"/ # ")
+        term.type(b"sleep 1000\r")
+        term.read_until(b"sleep 1000\r\n")
+        term.type(b"\x03")
+        assert term.read_until(b"/ # ").endswith(b"^C\r\n/ # ")
+        term.type(b"echo $?\r")
+        assert term.read_until(b"/ # ").endswith(b"130\r\n/ # ")
+        term.type(b"\x04")  # ^D on an empty line: end of input
+        assert term.process.wait(timeout=10) == 0  # the last command's status: `echo` succeeded
+    finally:
+        term.close()
 
 
 def test_exec_without_websocket_is_a_clean_400(served):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from kubelab.cluster.runtime.filesystem import FileSystem
@@ -183,7 +183,7 @@ class ProcessContext:
     stderr: Callable[[str], None]
     processes: Callable[[], list[ProcessInfo]] | None = None
     network: Network = field(default_factory=NoNetwork)
-    stdin: str | None = None
+    stdin: str | Any = None  # the whole input, or a session.LiveInput fed while the process runs
     workdir: str = ""  # the container's workingDir; "" = the image's WORKDIR
     listening: dict[int, HttpHandler] = field(default_factory=dict)
     user: str | None = None  # securityContext runAsUser[:runAsGroup]; None = the image's USER

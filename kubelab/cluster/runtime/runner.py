@@ -31,6 +31,7 @@ from kubelab.cluster.runtime.session import (
     Session,
     Task,
     WaitFor,
+    WaitInput,
 )
 from kubelab.cluster.runtime.shell import Shell
 
@@ -196,7 +197,7 @@ def exec_(argv: list[str], image: Image, ctx: ProcessContext, *, budget: int = S
 def _drive(session: Session, argv: list[str], env: dict[str, str], cwd: str, pid: int) -> Program:
     ctx = session.ctx
     shell = Shell(session, argv0=argv[0], env=env, pid=pid, cwd=cwd)
-    io = IO(ctx.stdout, ctx.stderr, Input(ctx.stdin or ""))
+    io = IO(ctx.stdout, ctx.stderr, ctx.stdin if isinstance(ctx.stdin, Input) else Input(ctx.stdin or ""))
     path, node = locate(session.fs, argv[0], env, cwd)
     main = Task(run_file(shell, path, node, argv, env, io, pid), pid, shell, wake=session.now())
     try:
@@ -228,8 +229,11 @@ def _step(session: Session, task: Task, action: str = "send", signum: int = 0) -
         session.ctx.stderr("kubelab stopped this process: it nested too deeply (endless recursion?)\n")
         task.status = RUNAWAY_EXIT_CODE
     else:
+        task.reading = None
         if isinstance(request, WaitFor):
             task.waiting, task.wake = request.pids, math.inf
+        elif isinstance(request, WaitInput):
+            task.waiting, task.wake, task.reading = None, math.inf, request.stdin
         else:
             task.waiting, task.wake = None, session.now() + max(request.seconds, 0.0)
     if task.status is not None and task.pid in session.jobs:
@@ -267,6 +271,8 @@ def _schedule(session: Session, main: Task) -> Program:
                     progressed = True
                 if task.status is not None:
                     continue
+                if task.reading is not None and task.reading.ready():
+                    task.reading, task.wake = None, session.now()  # the caller fed a line and woke us
                 if task.waiting is not None:
                     watched = task.waiting or tuple(p for p in session.jobs if p != task.pid)
                     if any(p in session.jobs and session.jobs[p].status is None for p in watched):

@@ -54,6 +54,13 @@ class WaitFor(Sleep):
     pids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class WaitInput(Sleep):
+    """Yielded by an interactive shell with no complete line to read: resume me when `stdin` has one."""
+
+    stdin: Any = None
+
+
 class Budget:
     def __init__(self, now: Callable[[], float], limit: int = STEP_BUDGET) -> None:
         self.now, self.limit, self.count = now, limit, 0
@@ -92,6 +99,29 @@ class Input:
         return line
 
 
+class LiveInput(Input):
+    """stdin that arrives while the program runs (`kubectl exec -i`): fed by the caller, read by line.
+
+    `ready()` says whether a whole line (or the end) is there; `interrupt` is the terminal's ^C, set
+    up by the interactive shell reading it (its pid and process table, where the signal is queued).
+    """
+
+    def __init__(self, tty: bool = False) -> None:
+        super().__init__("")
+        self.tty = tty
+        self.closed = False
+        self.interrupt: Callable[[], None] = lambda: None
+
+    def feed(self, text: str) -> None:
+        self.data, self.pos = self.data[self.pos :] + text, 0
+
+    def close(self) -> None:
+        self.closed = True
+
+    def ready(self) -> bool:
+        return self.closed or "\n" in self.data[self.pos :]
+
+
 def discard(text: str) -> None:
     return None
 
@@ -111,6 +141,7 @@ class Task:
     wake: float = 0.0
     waiting: tuple[int, ...] | None = None
     status: int | None = None
+    reading: LiveInput | None = None  # waiting for a line of interactive stdin
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """The shell as a program: `sh [-c SCRIPT [NAME ARGS…]] | [-ex] [FILE [ARGS…]]`.
 
 With no script and no stdin it exits at once (a busybox pod without a command "Completes");
-`-c` scripts exec their last command, as ash and dash do.
+`-c` scripts exec their last command, as ash and dash do. Stdin that arrives while it runs
+(`kubectl exec -i … -- sh`) is read and run line by line (shell_interactive).
 
-Read by: commands (sh, ash, dash and bash executables). Reads: shell, session.
+Read by: commands (sh, ash, dash and bash executables). Reads: shell, shell_interactive, session.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import posixpath
 from collections.abc import Generator
 
 from kubelab.cluster.runtime.process import Signal, Sleep
-from kubelab.cluster.runtime.session import IO, ExitShell, Session
+from kubelab.cluster.runtime.session import IO, ExitShell, LiveInput, Session
 from kubelab.cluster.runtime.shell import Shell
+from kubelab.cluster.runtime.shell_interactive import run_interactive
 
 Run = Generator[Sleep, None, int]
 
@@ -62,6 +64,11 @@ def run_shell(session: Session, argv: list[str], io: IO, *, pid: int, env: dict[
                 )
                 return 127 if dialect != "ash" else 2
             sh.argv0, sh.args = args[0], args[1:]
+        elif isinstance(io.stdin, LiveInput):
+            try:
+                return (yield from run_interactive(sh, io, io.stdin))
+            except ExitShell as e:
+                return e.code
         else:
             script = io.stdin.read()  # no tty, no stdin: `sh` exits at once, like `docker run busybox`
     else:
