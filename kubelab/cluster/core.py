@@ -413,9 +413,10 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
             return ClusterSnapshot(self.store.snapshot(), self.trace_log.last_seq)
 
     def restore(self, snapshot: ClusterSnapshot) -> None:
-        """Bring every object back to the snapshot (time keeps moving forward)."""
+        """Bring every object back to the snapshot (time keeps moving forward), and the kubelets with the Nodes."""
         with self.lock:
             self.store.restore(snapshot.objects)
+            self._reconcile_agents()
             self.recorder.forget()
             self.pump()
 

@@ -6,7 +6,8 @@ kubectl's would: `cordon` sets `spec.unschedulable` (node-lifecycle then adds th
 eviction semantics (DisruptionTarget condition, graceful delete), skipping DaemonSet pods as
 `kubectl drain --ignore-daemonsets` does and refusing, with kubectl's words, what kubectl would
 refuse. `fail_node` silences the node's kubelet (no Lease renewals, no status), `recover_node`
-brings it back; node-lifecycle and taint-eviction do the rest in simulated time.
+brings it back; node-lifecycle and taint-eviction do the rest in simulated time. After a restore,
+`_reconcile_agents` makes the kubelets match the restored Node objects again.
 
 Read by: cluster.core (mixin). Reads: cluster.nodes, cluster.scheduling, cluster.controllers.nodelifecycle.
 """
@@ -217,12 +218,41 @@ class NodeOperations:
             agent = self.node_agents[name] = NodeAgent(self, name)  # type: ignore[arg-type]
         return agent
 
+    # ------------------------------------------------------ after restore
+    def _reconcile_agents(self) -> None:
+        """Make the node agents (kubelets) match the stored Nodes, as after `Cluster.restore`: a kubelet whose
+        Node is gone stops and is forgotten; a Node without one gets a running one. A snapshot holds objects,
+        not processes, so whether a kubelet runs is read from its Node: node-lifecycle sets Ready to Unknown
+        only for a kubelet that went silent, so such a Node keeps (or gets) a stopped kubelet and every other
+        Node a running one — `%kube reset` after `%kube nodes fail` gives the healthy starting nodes back."""
+        nodes = {n["metadata"]["name"]: n for n in self.store.list(("", "nodes"))[0]}
+        for name in [n for n in self.node_agents if n not in nodes]:
+            self.node_agents.pop(name).stop()
+            self.trace_log.add("kubelab", "kubelet stopped", f"Node {name}", "its Node is not in the snapshot")
+        for name in sorted(nodes):
+            running = _ready_status(nodes[name]) != "Unknown"
+            agent = self.node_agents.get(name)
+            if agent is None:
+                agent = self.node_agents[name] = NodeAgent(self, name)  # type: ignore[arg-type]
+            elif agent.alive == running:
+                continue  # already as the restored Node says
+            if running:
+                agent.start()
+                self.trace_log.add("kubelab", "kubelet started", f"Node {name}")
+            else:
+                agent.stop()
+
     # -------------------------------------------------------- scheduling
     def scheduling_decision(self, pod_name: str, namespace: str = "default") -> SchedulingDecision | None:
         """Why the scheduler put the pod where it is (or left it Pending): the latest attempt, or None."""
         with self.lock:
             self.pump()
             return self.scheduler.decisions.latest((namespace, pod_name))
+
+
+def _ready_status(node: Obj) -> str:
+    return next((str(c.get("status")) for c in (node.get("status") or {}).get("conditions") or ()
+                 if c.get("type") == "Ready"), "")
 
 
 def _cidr_index(node: Obj) -> int:
