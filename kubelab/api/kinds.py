@@ -27,6 +27,7 @@ class Kind:
     subresources: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
     served_only: bool = False  # deprecated kinds served read-only (ComponentStatus)
+    deprecation: str = ""  # the `Warning:` apiserver sends with every answer about a deprecated kind
     singular: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -73,7 +74,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("", "v1", "PersistentVolume", "persistentvolumes", namespaced=False, short_names=("pv",),
          subresources=("status",)),
     Kind("", "v1", "ComponentStatus", "componentstatuses", namespaced=False, short_names=("cs",), verbs=_READ,
-         served_only=True),
+         served_only=True, deprecation="v1 ComponentStatus is deprecated in v1.19+"),
     # apps/v1
     Kind("apps", "v1", "Deployment", "deployments", short_names=("deploy",), categories=_ALL,
          subresources=_WORKLOAD_SUBS),
