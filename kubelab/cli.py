@@ -1,5 +1,6 @@
 """The `kubelab` command.
 
+`kubelab lab` opens the lessons (`notebooks/` of a clone) in JupyterLab: the main job.
 `kubelab demo` runs a short, deterministic tour of the embedded local cluster and prints what
 it did: the course's broken manifests turned into kubectl-style errors with hints, objects
 stored with Kubernetes' defaults and resourceVersions, a watch, events and the component
@@ -19,6 +20,8 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from kubelab import ApiError, Cluster
 from kubelab import seed as course
@@ -140,9 +143,52 @@ def up(nodes: int, port: int, seed: int | None, clock: str, kubeconfig: str | No
     return 0
 
 
+def find_lessons(directory: str | None = None) -> Path | None:
+    """The lessons folder: the one given, else ./notebooks, else the clone kubelab was installed from."""
+    if directory is not None:
+        path = Path(directory)
+        return path if path.is_dir() else None
+    for path in (Path.cwd() / "notebooks", Path(__file__).resolve().parent.parent / "notebooks"):
+        if path.is_dir() and any(path.glob("*.ipynb")):
+            return path
+    return None
+
+
+def lab(directory: str | None, no_browser: bool, port: int | None,
+        execute: Callable[[str, Sequence[str]], object] = os.execv) -> int:  # type: ignore[assignment]
+    """Replace this process with `jupyter lab` rooted at the lessons (returns only on an error)."""
+    lessons = find_lessons(directory)
+    if lessons is None:
+        where = directory or "./notebooks"
+        print(f"kubelab: no lessons at {where}: run it from a clone of the kubelab repository, "
+              "or pass --dir PATH", file=sys.stderr)
+        return 1
+    try:
+        import jupyterlab  # noqa: F401  (only to say what is missing before exec'ing)
+    except ImportError:
+        print("kubelab: JupyterLab is not installed: pip install 'kubelab[lab]' (or run ./scripts/lab)",
+              file=sys.stderr)
+        return 1
+    argv = [sys.executable, "-m", "jupyter", "lab", str(lessons)]
+    if no_browser:
+        argv.append("--no-browser")
+    if port is not None:
+        argv.append(f"--port={port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and fresh cloud machines often run as root; Jupyter refuses by default
+    _say(f"kubelab: opening the lessons in {lessons} with JupyterLab")
+    sys.stdout.flush()
+    execute(sys.executable, argv)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    lab_cmd = sub.add_parser("lab", help="open the lessons (notebooks/) in JupyterLab")
+    lab_cmd.add_argument("--dir", default=None, help="the lessons folder (default: ./notebooks of the clone)")
+    lab_cmd.add_argument("--no-browser", action="store_true", help="do not open a browser (print the URL)")
+    lab_cmd.add_argument("--port", type=int, default=None, help="JupyterLab's port (default: its own, 8888)")
     demo_cmd = sub.add_parser("demo", help="a short tour of the embedded local cluster")
     demo_cmd.add_argument("--seed", type=int, default=1)
     up_cmd = sub.add_parser("up", help="run a local cluster and serve its Kubernetes API for kubectl")
@@ -154,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     up_cmd.add_argument("--kubeconfig", default=None,
                         help=f"kubeconfig to write or merge the kubelab context into (default {default_kubeconfig()})")
     args = parser.parse_args(argv)
+    if args.command == "lab":
+        return lab(args.dir, args.no_browser, args.port)
     if args.command == "demo":
         return demo(args.seed)
     if args.command == "up":
