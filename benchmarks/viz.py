@@ -8,6 +8,8 @@ the DOT size, then each renderer's wall time for the ownership view (collapsed p
 as widgets draw it, and uncollapsed) and the placement view, with the SVG size. Renders bypass
 `to_svg`'s cache. Medians of `--repeat` runs. wasi's one-off module compile is printed apart.
 
+Then the event-to-updated-widget latency of a LiveGraph on a ~100-object cluster, and the
+notebook suite's total run time with each lesson kernel's memory (benchmarks/lessons.py).
 To add a section (the widget latency figure does), write `def report_x(args) -> None` and
 append it to SECTIONS at the bottom.
 """
@@ -159,6 +161,23 @@ def report_widget_latency(args: argparse.Namespace) -> None:
 
 
 SECTIONS.append(report_widget_latency)
+
+
+def report_lesson_suite(args: argparse.Namespace) -> None:
+    """The notebook suite's total run time (target < 3 minutes in CI), and each lesson kernel's memory:
+    the figures of benchmarks/lessons.py, which runs each lesson in a fresh kernel as the tests do."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("lessons.py")
+    spec = importlib.util.spec_from_file_location("kubelab_benchmark_lessons", path)
+    assert spec is not None and spec.loader is not None
+    lessons = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lessons)
+    lessons.main(lessons.lessons())
+
+
+SECTIONS.append(report_lesson_suite)
 
 if __name__ == "__main__":
     main()
