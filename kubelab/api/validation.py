@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import re
 from typing import Any, cast
 
 from kubelab.api import _quantity, gojson, hints, shapes
 from kubelab.api.errors import ApiError, FieldError, invalid
 from kubelab.api.kinds import Kind
-from kubelab.api.rules import Errors
+from kubelab.api.rules import Errors, name_is_subdomain, validate_object_meta
 from kubelab.api.rules_batch import validate_cron_job, validate_job
 from kubelab.api.rules_core import (
     validate_config_map,
@@ -301,13 +302,49 @@ _RULES = {
 }
 
 
+# Pod specs that passed every spec rule on create, by their exact text (repr keeps 1, 1.0 and True,
+# lists and tuples apart). Thousands of pods share one spec — a template's replicas, a density
+# test — so once one passed, the next need only their metadata checked. Each pod's token volume
+# has its own random name (kube-api-access-xxxxx): the key stands a placeholder in for it, which
+# changes no rule's verdict (the name is a valid DNS label either way, renamed everywhere it occurs).
+_CLEAN_POD_SPECS: set[str] = set()
+_CLEAN_POD_SPECS_MAX = 1024
+_TOKEN_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")
+
+
+def _pod_spec_key(spec: dict) -> str:
+    text = repr(spec)  # repr escapes a NUL in a string, so the NUL placeholder cannot occur otherwise
+    tokens: list[str] = []
+    for volume in spec.get("volumes") or ():
+        name = volume.get("name") if type(volume) is dict and "projected" in volume else None
+        if type(name) is str and _TOKEN_VOLUME.fullmatch(name):
+            tokens.append(name)
+    return text.replace(tokens[0], "\0") if len(tokens) == 1 else text
+
+
+def _validate_pod_create(obj: dict, errs: Errors) -> None:
+    """ValidatePodCreate, skipping the spec rules for a spec seen clean before (they read only the spec)."""
+    meta = obj.get("metadata") or {}
+    key = _pod_spec_key(obj.get("spec") or {})
+    if key in _CLEAN_POD_SPECS:
+        validate_object_meta(meta, True, name_is_subdomain, errs)
+        return
+    validate_pod(obj, errs)
+    meta_errs: Errors = []
+    validate_object_meta(meta, True, name_is_subdomain, meta_errs)
+    if len(errs) == len(meta_errs):  # every error (if any) was the metadata's: the spec is clean
+        if len(_CLEAN_POD_SPECS) >= _CLEAN_POD_SPECS_MAX:
+            _CLEAN_POD_SPECS.clear()
+        _CLEAN_POD_SPECS.add(key)
+
+
 def field_errors(obj: dict, kind: Kind, old: dict | None = None) -> list[FieldError]:
     """Every semantic field error of `obj` (as created, or as an update of `old`), in apiserver's order."""
     errs: Errors = []
     key = (kind.group, kind.kind)
     if key == ("", "Pod"):
         if old is None:
-            validate_pod(obj, errs)
+            _validate_pod_create(obj, errs)
         else:
             validate_pod_update(obj, old, errs)
     elif key in _RULES:

@@ -104,9 +104,11 @@ class ApiServer(ComponentWrites):
 
     # --------------------------------------------------------------- create
     def prepare(
-        self, obj: Obj, namespace: str | None = None, field_validation: str = "Strict"
+        self, obj: Obj, namespace: str | None = None, field_validation: str = "Strict", *, decoded: bool = False
     ) -> tuple[Kind, Obj, builtins.list[str]]:
-        """Decode, default and validate a manifest for creation, without writing anything."""
+        """Decode, default and validate a manifest for creation, without writing anything. `decoded`:
+        a controller built `obj` from stored, already decoded parts (a pod from its template), so the
+        decode would only return an identical copy; defaults, admission and validation still run."""
         if not isinstance(obj, dict):
             raise ApiError("BadRequest", f"expected an object, got {type(obj).__name__}")
         kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
@@ -114,7 +116,9 @@ class ApiServer(ComponentWrites):
             raise ApiError("MethodNotAllowed", f"the server does not allow this method on the requested resource "
                            f"(post {kind.plural})")
         ns = namespace_of(kind, obj, namespace)
-        obj, warnings = validation.decode(obj, kind, field_validation)
+        warnings: builtins.list[str] = []
+        if not decoded:
+            obj, warnings = validation.decode(obj, kind, field_validation)
         obj = freeze(obj)  # our private copy, in the store's interned form (the store keeps it as is)
         meta = obj.setdefault("metadata", {})
         if kind.namespaced:
@@ -143,9 +147,10 @@ class ApiServer(ComponentWrites):
         return kind, obj, warnings
 
     def create(
-        self, obj: Obj, namespace: str | None = None, *, field_validation: str = "Strict", dry_run: bool = False
+        self, obj: Obj, namespace: str | None = None, *, field_validation: str = "Strict", dry_run: bool = False,
+        decoded: bool = False,
     ) -> Obj:
-        kind, obj, _ = self.prepare(obj, namespace, field_validation)
+        kind, obj, _ = self.prepare(obj, namespace, field_validation, decoded=decoded)
         return self.commit_create(kind, obj, dry_run=dry_run)
 
     def commit_create(self, kind: Kind, obj: Obj, *, dry_run: bool = False) -> Obj:

@@ -42,10 +42,12 @@ def pod_from_template(template: Obj, owner: Obj, *, generate_name: str | None = 
 
 
 def create_pod(cluster: Cluster, pod: Obj, owner: Obj, component: str) -> Obj | None:
-    """Create `pod` for `owner`, recording SuccessfulCreate or FailedCreate on the owner. None when the
-    namespace is going away (every later creation would fail the same way, so it is not an error)."""
+    """Create `pod` (made by `pod_from_template`) for `owner`, recording SuccessfulCreate or FailedCreate
+    on the owner. None when the namespace is going away (every later creation would fail the same way,
+    so it is not an error). The pod is built from the owner's stored, already decoded template: the API
+    server skips the decode (which would only copy it) and still defaults, admits and validates it."""
     try:
-        created = cluster.api.create(pod)
+        created = cluster.api.create(pod, decoded=True)
     except ApiError as err:
         if err.reason == "Forbidden" and "is being terminated" in err.message:
             return None

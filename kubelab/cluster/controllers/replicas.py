@@ -167,7 +167,7 @@ class ReplicaManager(RecheckTimers):
         meta["ownerReferences"] = [podutil.controller_ref(owner)]
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": thaw(template.get("spec") or {})}
         try:
-            created = self.api.create(pod)
+            created = self.api.create(pod, decoded=True)  # built from the stored template
         except ApiError as err:
             if _namespace_terminating(err):
                 return  # every creation would fail; the namespace controller is removing us anyway

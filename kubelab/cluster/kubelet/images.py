@@ -4,8 +4,8 @@ The store starts with the pause image (kind and minikube nodes have it preloaded
 image when a pull finishes. Pulls are serialized, as the kubelet's default `serializeImagePulls`
 makes them: a pull waits for the one before it, which is what the "(… including waiting)" part
 of the `Pulled` event measures. Unknown images fail with containerd's message from the runtime
-catalog. Each pulled image also keeps an unpacked filesystem, and a container gets a copy of it
-instead of a fresh build — containerd's snapshots, and much cheaper for thousands of pods.
+catalog. Each pulled image also keeps an unpacked filesystem whose nodes its containers share
+copy-on-write instead of a fresh build — containerd's snapshots, and much cheaper for thousands of pods.
 
 Read by: kubelet.startup (image and create steps), kubelet.agent, kubelet.worker. Reads: cluster.runtime, stages.
 """
@@ -104,7 +104,7 @@ class ImageStore:
 
     def filesystem(self, image: Image, now: float, mountpoints: tuple[str, ...] = (),
                    files: dict[str, str] | None = None) -> FileSystem:
-        """A container's root filesystem: a private copy of the image's unpacked snapshot, with the
+        """A container's root filesystem: the image's unpacked snapshot, shared copy-on-write, with the
         directories its volumes mount on already made (once per image, not once per container) and
         the kubelet's own `files` (/etc/hosts…) in place."""
         template = self._templates.get(image.reference)
@@ -116,8 +116,7 @@ class ImageStore:
             if not template.exists(path):
                 template.mkdir(path, parents=True, force=True)
             template.mountpoints.add(path)  # type: ignore[attr-defined]
-        root = Volume()
-        root.nodes = {path: _clone(node) for path, node in template.root.nodes.items()}
+        root = Volume.layered(template.root.nodes)  # the image's nodes, copied only when written
         for path, text in (files or {}).items():
             root.nodes[path.strip("/")] = Node("file", data=text.encode(), mode=0o644, mtime=now)
         return FileSystem(root)
@@ -131,13 +130,6 @@ class ImageStore:
             found = self._users[key] = {"linux": {"uid": cred.uid, "gid": cred.gids[0] if cred.gids else 0,
                                                   "supplementalGroups": list(cred.gids)}}
         return found
-
-
-def _clone(node: Node) -> Node:
-    """A private copy of a file node (copy.copy's generic protocol is several times slower)."""
-    twin = object.__new__(Node)
-    twin.__dict__.update(node.__dict__)
-    return twin
 
 
 def canonical(ref: str) -> str:

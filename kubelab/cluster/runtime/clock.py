@@ -29,8 +29,22 @@ MONTHS_FULL = [
 DATE_DEFAULT = "%a %b %e %H:%M:%S %Z %Y"
 
 
+_MEMO: dict[tuple[str, float], str] = {}  # thousands of containers start in the same simulated second
+
+
 def strftime(fmt: str, epoch: float) -> str:
     """A C-locale, UTC strftime with the conversions `date +FORMAT` users reach for (and %N)."""
+    # Without %N the text depends only on the whole second (gmtime floors, as int() does from 0 up).
+    key = (fmt, epoch if epoch < 0 or "%N" in fmt else int(epoch))
+    text = _MEMO.get(key)
+    if text is None:
+        if len(_MEMO) >= 4096:
+            _MEMO.clear()
+        text = _MEMO[key] = _format(fmt, epoch)
+    return text
+
+
+def _format(fmt: str, epoch: float) -> str:
     t = time.gmtime(epoch)
     frac = epoch - int(epoch)
     hour12 = t.tm_hour % 12 or 12

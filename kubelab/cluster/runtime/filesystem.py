@@ -58,7 +58,8 @@ class FileSystem:
 
     def __init__(self, root: Volume | None = None, *, read_only_root: bool = False) -> None:
         self.root = root or Volume(mode=0o755)
-        self.root.nodes[""].mode = 0o755
+        if self.root.nodes[""].mode != 0o755:
+            self.root.private("").mode = 0o755
         self.mounts: list[_Mount] = [_Mount("/", self.root, read_only_root)]
         self.procs = ProcessTable()
         self.now = unset_clock  # file mtimes; `start` points it at the process clock if still unset
@@ -108,7 +109,8 @@ class FileSystem:
 
     def mount_of(self, path: str) -> _Mount:
         for m in reversed(self.mounts):
-            if path == m.path or m.path == "/" or path.startswith(m.path + "/"):
+            mp = m.path
+            if mp == "/" or path == mp or (path.startswith(mp) and path[len(mp)] == "/"):
                 return m
         return self.mounts[0]
 
@@ -118,6 +120,9 @@ class FileSystem:
     # ---- paths ---------------------------------------------------------------------------
     @staticmethod
     def abspath(path: str, cwd: str = "/") -> str:
+        # Most paths arrive already absolute and normal ("/etc/passwd"): nothing to do for those.
+        if path[:1] == "/" and "//" not in path and "/." not in path and (path[-1] != "/" or path == "/"):
+            return path
         return posixpath.normpath(posixpath.join(cwd, path)).replace("//", "/") if path else cwd
 
     def _locate(self, path: str) -> tuple[Volume, str, _Mount]:
@@ -128,6 +133,9 @@ class FileSystem:
         return m.volume, rel, m
 
     def _node(self, path: str) -> Node | None:
+        m = self.mount_of(path)
+        if m.path == "/" and not m.sub:  # the root volume: most lookups
+            return m.volume.nodes.get(path.strip("/"))
         volume, rel, _ = self._locate(path)
         return volume.nodes.get(rel)
 
@@ -138,7 +146,7 @@ class FileSystem:
         hops = 0
         while parts:
             name = parts.pop(0)
-            candidate = posixpath.join(done, name)
+            candidate = done + name if done == "/" else done + "/" + name  # posixpath.join, for a plain name
             node = self._node(candidate)
             if node is not None and node.kind == "link" and (parts or follow_last):
                 hops += 1
@@ -299,6 +307,7 @@ class FileSystem:
                 raise FsError(errno.EISDIR, path)
             if not force:
                 self._check(node, 2, cred, path)
+            node = volume.private(rel)
             node.data = node.data + blob if append else blob
             node.mtime = self.now()
             if mode is not None:
@@ -356,7 +365,20 @@ class FileSystem:
             raise FsError(errno.EROFS, path)
         if cred.uid not in (0, node.uid):
             raise FsError(errno.EPERM, path)
-        node.mode = mode
+        self.private_node(path).mode = mode
+
+    def touch(self, path: str, when: float) -> None:
+        """Set an existing file's mtime (`touch`)."""
+        self.private_node(path).mtime = when
+
+    def private_node(self, path: str) -> Node:
+        """The node at `path` (symlinks followed), safe to change in place: nodes shared with the
+        image (see `Volume.private`) are copied first; /proc and /dev entries are made afresh anyway."""
+        real = self._resolve(self.abspath(path))
+        volume, rel, _ = self._locate(real)
+        if rel in volume.nodes:
+            return volume.private(rel)
+        return self.stat(real)
 
     def walk_files(self, top: str = "/") -> list[str]:
         """Every file path under `top` (for `find`, `du`, `tar`-like listings)."""

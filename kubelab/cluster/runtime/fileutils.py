@@ -180,7 +180,7 @@ def touch(c: Call) -> int:
             if c.fs.exists(full):
                 if c.fs.is_read_only(full):
                     raise OSError(30, "Read-only file system")
-                c.fs.stat(full).mtime = c.session.now()
+                c.fs.touch(full, c.session.now())
             else:
                 c.fs.write(full, b"", cred=c.session.cred)
         except OSError as e:

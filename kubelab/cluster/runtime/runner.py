@@ -18,7 +18,7 @@ from collections.abc import Generator
 
 from kubelab.cluster.runtime.commands import DEFAULT_PATH, ELF_MARK, NotRunnable, locate, run_file
 from kubelab.cluster.runtime.families import family
-from kubelab.cluster.runtime.filesystem import Cred, unset_clock
+from kubelab.cluster.runtime.filesystem import Cred, FileSystem, unset_clock
 from kubelab.cluster.runtime.images import Image
 from kubelab.cluster.runtime.process import ExecError, ProcessContext, Signal, Sleep, StartError
 from kubelab.cluster.runtime.session import (
@@ -76,17 +76,32 @@ def expand_k8s_vars(text: str, env: dict[str, str]) -> str:
     return "".join(out)
 
 
+_PASSWD_ROWS: dict[bytes, list[list[str]]] = {}  # by file content: in practice one entry per image
+
+
+def passwd_rows(fs: FileSystem) -> list[list[str]]:
+    """The container's /etc/passwd split into fields (shared lists: read, never change them); each
+    distinct content is parsed once, since every container of an image starts with the same file."""
+    try:
+        data = fs.read("/etc/passwd")
+    except OSError:
+        return []
+    rows = _PASSWD_ROWS.get(data)
+    if rows is None:
+        if len(_PASSWD_ROWS) >= 256:  # contents edited inside containers: keep the cache bounded
+            _PASSWD_ROWS.clear()
+        rows = _PASSWD_ROWS[data] = [line.split(":") for line in data.decode("utf-8", errors="replace").splitlines()]
+    return rows
+
+
 def credentials(image: Image, ctx: ProcessContext) -> tuple[Cred, str]:
     """The process's uid/gids and user name from securityContext (ctx.user) or the image's USER."""
     spec = ctx.user or image.user or "0"
     user, _, group = spec.partition(":")
     uid, gid, name = 0, 0, None
-    try:
-        passwd = ctx.fs.read_text("/etc/passwd").splitlines()
-    except OSError:
-        passwd = []
-    entries = [line.split(":") for line in passwd if line.count(":") >= 6]
-    for fields in entries:
+    for fields in passwd_rows(ctx.fs):
+        if len(fields) < 7:
+            continue
         if fields[0] == user or (user.isdigit() and fields[2] == user):
             name, uid, gid = fields[0], int(fields[2]), int(fields[3])
             break
@@ -109,13 +124,10 @@ def container_env(image: Image, ctx: ProcessContext, cred: Cred) -> dict[str, st
     env = {"PATH": DEFAULT_PATH, **image.env, "HOSTNAME": ctx.hostname, **ctx.env}
     if "HOME" not in env:
         home = "/root" if cred.uid == 0 else "/"
-        try:
-            for line in ctx.fs.read_text("/etc/passwd").splitlines():
-                f = line.split(":")
-                if len(f) > 5 and f[2] == str(cred.uid):
-                    home = f[5]
-        except OSError:
-            pass
+        uid = str(cred.uid)
+        for f in passwd_rows(ctx.fs):
+            if len(f) > 5 and f[2] == uid:
+                home = f[5]
         env["HOME"] = home
     return env
 

@@ -1,5 +1,7 @@
 """Storage: file nodes, credentials, and `Volume`, a tree of nodes that filesystems mount.
 
+A container's root volume shares its image's nodes copy-on-write (`base`): thousands of containers
+of one image hold one set of file nodes, and a node is copied only when a container changes it.
 A Volume is shared by reference: the same emptyDir instance mounted in two containers is one
 directory for both. `project` lays out ConfigMap/Secret/downward-API files the way the kubelet
 does (a timestamped directory, `..data` pointing at it, one symlink per key), so updates swap
@@ -10,12 +12,12 @@ Read by: filesystem, rootfs, the kubelet (emptyDir, PVC data). Reads: clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubelab.cluster.runtime.clock import strftime
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a container holds dozens, a big cluster hundreds of thousands
 class Node:
     kind: str  # "file" | "dir" | "link"
     data: bytes = b""
@@ -24,6 +26,9 @@ class Node:
     gid: int = 0
     mtime: float = 0.0
     target: str = ""
+
+    def copy(self) -> Node:
+        return replace(self)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,24 @@ class Volume:
     def __init__(self, mode: int = 0o777) -> None:
         self.nodes: dict[str, Node] = {"": Node("dir", mode=mode)}
         self._generation = 0
+        # The image's nodes this volume started from, shared with every container of the image:
+        # a node still identical (`is`) to its base entry must be copied before it is changed.
+        self.base: dict[str, Node] | None = None
+
+    @classmethod
+    def layered(cls, base: dict[str, Node]) -> Volume:
+        """A volume whose nodes start as `base`'s (shared, never changed in place: see `private`)."""
+        volume = cls()
+        volume.nodes = dict(base)
+        volume.base = base
+        return volume
+
+    def private(self, rel: str) -> Node:
+        """The node at `rel`, safe to change in place (copied first if still shared with the base)."""
+        node = self.nodes[rel]
+        if self.base is not None and self.base.get(rel) is node:
+            node = self.nodes[rel] = node.copy()
+        return node
 
     def project(self, files: dict[str, str | bytes], *, mode: int = 0o644, gid: int = 0, now: float = 0.0) -> None:
         """(Re)write projected files the kubelet's way: `..<timestamp>/key`, `..data` → it, `key` → `..data/key`."""
