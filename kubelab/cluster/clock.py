@@ -3,6 +3,7 @@
 Two modes (DESIGN decision 4):
 - `stepped`: time moves only when asked (`advance`, `settle`, or a waiting client fast-forwarding);
   it starts at a fixed instant so the same seed gives byte-identical timestamps.
+  (A cluster's clock starts `lead` seconds before that `origin`: its kube-system boots in them.)
 - `realtime`: simulated time follows the wall clock × `speed`, from the wall time at start; a
   background thread (owned by the Cluster) sleeps until the next timer — no polling.
 
@@ -40,12 +41,15 @@ class Timer:
 
 
 class SimClock:
-    def __init__(self, mode: str = "stepped", *, speed: float = 1.0, start: float | None = None) -> None:
+    def __init__(self, mode: str = "stepped", *, speed: float = 1.0, start: float | None = None,
+                 lead: float = 0.0) -> None:
         if mode not in ("stepped", "realtime"):
             raise ValueError(f'clock must be "stepped" or "realtime", not {mode!r}')
         self.mode = mode
         self.speed = speed
-        self._sim_start = start if start is not None else (STEPPED_EPOCH if mode == "stepped" else time.time())
+        # `origin` is where the user's time begins; a new cluster boots in the `lead` seconds before it.
+        self.origin = start if start is not None else (STEPPED_EPOCH if mode == "stepped" else time.time())
+        self._sim_start = self.origin - lead
         self._wall_start = time.monotonic()
         self._now = self._sim_start  # stepped mode's current time
         self._offset = 0.0  # realtime: extra simulated seconds from advance()

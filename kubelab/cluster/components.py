@@ -2,16 +2,18 @@
 
 The order matters for determinism only (every queue is drained before time moves), and it
 follows the flow of a request: namespace housekeeping first, then workload controllers,
-scheduler and kubelets (added by the later cluster modules).
+scheduler and kubelets (added by the later cluster modules). Last, kube-system's own pods
+(control plane, kube-proxy, CoreDNS) are written and run to Ready, as a fresh kind or minikube
+cluster has them.
 
-Read by: cluster.core. Reads: cluster.controllers.*.
+Read by: cluster.core. Reads: cluster.controllers.*, cluster.systempods.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kubelab.cluster import network
+from kubelab.cluster import network, systempods
 from kubelab.cluster.controllers.cronjob import CronJobController
 from kubelab.cluster.controllers.daemonset import DaemonSetController
 from kubelab.cluster.controllers.deployment import DeploymentController
@@ -58,6 +60,7 @@ def install(cluster: Cluster, nodes: int) -> None:
     network.install(cluster)
     install_nodes(cluster, nodes)
     network.bootstrap(cluster)
+    systempods.install(cluster)  # kube-system's pods, run to Ready before the cluster is handed over
 
 
 def install_nodes(cluster: Cluster, count: int) -> None:

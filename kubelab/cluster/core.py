@@ -33,6 +33,7 @@ from kubelab.cluster.nodeops import NodeOperations
 from kubelab.cluster.podops import PodOperations
 from kubelab.cluster.recorder import EventRecorder, Trace
 from kubelab.cluster.rolloutops import RolloutOperations
+from kubelab.cluster.systempods import BOOT_SECONDS
 from kubelab.store.memory import MemoryStore, Obj, thaw
 from kubelab.store.watch import Event
 
@@ -66,7 +67,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
             seed = int(os.environ["KUBELAB_SEED"])
         self.seed = seed
         self.rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
-        self.clock = SimClock(clock, speed=speed)
+        self.clock = SimClock(clock, speed=speed, lead=BOOT_SECONDS)  # kube-system boots in the lead
         self.lock = threading.RLock()
         self.store: MemoryStore = self._open_store(state)
         self.trace_log = Trace(self.clock.now)

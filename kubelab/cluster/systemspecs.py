@@ -4,7 +4,8 @@
 (/etc/kubernetes/manifests/*.yaml) on `node`: host network, system-node-critical, the kubelet's
 `kubernetes.io/config.*` annotations, owned by the Node, with kubeadm's command line, requests and
 probes. `kube_proxy_daemonset()` and `coredns_deployment(replicas)` are kubeadm's add-on manifests;
-`config_maps()` and `service_accounts()` what they mount and run as. Pure data: no store, no randomness.
+`storage_provisioner()` is minikube's bare provisioner pod; `config_maps()` and `service_accounts()`
+what they mount and run as. Pure data: no store, no randomness.
 
 Read by: cluster.systempods. Reads: cluster.clock (the config.seen stamp), runtime.images_catalog_system.
 """
@@ -268,6 +269,20 @@ def config_maps() -> list[Obj]:
              "data": {"config.conf": proxy_config, "kubeconfig.conf": kubeconfig}}]
 
 
-def service_accounts() -> list[Obj]:
+def storage_provisioner() -> Obj:
+    """minikube's hostpath provisioner: a bare pod its addon manager keeps (no controller owns it)."""
+    container = {"name": "storage-provisioner", "image": IMAGES["storage-provisioner"],
+                 "imagePullPolicy": "IfNotPresent", "command": ["/storage-provisioner"],
+                 "volumeMounts": [_mount("tmp", "/tmp")]}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "storage-provisioner", "namespace": NAMESPACE,
+                         "labels": {"addonmanager.kubernetes.io/mode": "Reconcile",
+                                    "integration-test": "storage-provisioner"}},
+            "spec": {"containers": [container], "hostNetwork": True, "serviceAccountName": "storage-provisioner",
+                     "volumes": [_host_path("tmp", "/tmp", "Directory")]}}
+
+
+def service_accounts(minikube: bool = False) -> list[Obj]:
+    names = ("coredns", "kube-proxy", *(("storage-provisioner",) if minikube else ()))
     return [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": n, "namespace": NAMESPACE}}
-            for n in ("coredns", "kube-proxy")]
+            for n in names]

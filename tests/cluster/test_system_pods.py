@@ -6,6 +6,7 @@ import pytest
 
 from kubelab import Cluster
 from kubelab.cluster import systempods
+from kubelab.cluster.clock import STEPPED_EPOCH, rfc3339
 
 WEB = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
@@ -13,18 +14,9 @@ WEB = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"
                              "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
 
 
-def with_system_pods(**kwargs) -> Cluster:
-    """A cluster with kube-system bootstrapped (not yet installed by components.install: see the module note)."""
-    c = Cluster(clock="stepped", **kwargs)
-    systempods.install(c)
-    c.pump()
-    return c
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    c = with_system_pods(nodes=3, seed=3)
-    c.settle()
+    c = Cluster(nodes=3, clock="stepped", seed=3)
     yield c
     c.close()
 
@@ -78,20 +70,48 @@ def test_coredns_gives_kube_dns_its_endpoints(cluster):
     assert cluster.get("deployments", "coredns", "kube-system")["status"]["readyReplicas"] == 2
 
 
-def test_minikube_runs_one_coredns_replica():
-    with with_system_pods(nodes=1, seed=3, profile="minikube") as c:
-        assert sorted(_pods(c))[-1] == "kube-scheduler-minikube"
-        assert len(_pods(c, "k8s-app=kube-dns")) == 1
+def test_a_new_cluster_is_handed_over_with_kube_system_ready_and_settle_has_nothing_to_wait_for():
+    with Cluster(nodes=1, clock="stepped", seed=5) as c:
+        pods = c.list("pods", "kube-system")
+        assert len(pods) == 7 and all(p["status"]["containerStatuses"][0]["ready"] for p in pods)
+        assert c.settle() == 0.0  # the system pods' probe timers are background
+        assert c.now == STEPPED_EPOCH  # the user's time begins where it always did: kube-system booted before
+        assert {p["metadata"]["creationTimestamp"] for p in pods} == {rfc3339(STEPPED_EPOCH - 60)}
+        etcd = c.get("pods", "etcd-kubelab-control-plane", "kube-system")
+        ready = next(x for x in etcd["status"]["conditions"] if x["type"] == "Ready")
+        assert ready["lastTransitionTime"] == rfc3339(STEPPED_EPOCH - 50)  # its startup probe waits 10 s
+        c.apply(WEB)
+        assert 0 < c.settle() < 10  # a user's pods are waited for as before
 
 
-def test_system_objects_do_not_draw_from_the_main_generator():
-    def names(system: bool):
-        with (with_system_pods(nodes=1, seed=11) if system else Cluster(nodes=1, clock="stepped", seed=11)) as c:
+def test_a_realtime_cluster_starts_with_kube_system_ready():
+    with Cluster(nodes=1, clock="realtime", seed=5) as c:
+        pods = c.list("pods", "kube-system", selector="tier=control-plane")
+        assert len(pods) == 4 and all(p["status"]["containerStatuses"][0]["ready"] for p in pods)
+
+
+def test_minikube_runs_one_coredns_replica_and_its_storage_provisioner():
+    with Cluster(nodes=1, clock="stepped", seed=3, profile="minikube") as c:
+        pods = _pods(c)
+        assert sorted(pods) == ["coredns-944884566-l96kn", "etcd-minikube", "kube-apiserver-minikube",
+                                "kube-controller-manager-minikube", "kube-proxy-ctjsp", "kube-scheduler-minikube",
+                                "storage-provisioner"]
+        provisioner = pods["storage-provisioner"]
+        assert provisioner["status"]["phase"] == "Running" and not provisioner["metadata"].get("ownerReferences")
+        assert provisioner["status"]["podIP"] == "192.168.49.2"  # host network, on minikube's node address
+        assert "Storage provisioner initialized" in c.logs("storage-provisioner", namespace="kube-system")
+
+
+def test_system_objects_do_not_draw_from_the_main_generator(monkeypatch):
+    def after_start():
+        with Cluster(nodes=1, clock="stepped", seed=11) as c:
             state = c.rng.getstate()
             c.apply(WEB)
             return state, sorted(p["metadata"]["name"] for p in c.list("pods"))
 
-    assert names(True) == names(False)
+    with_system_pods = after_start()
+    monkeypatch.setattr(systempods, "install", lambda cluster: None)
+    assert after_start() == with_system_pods
 
 
 def test_a_new_node_gets_its_kube_proxy_from_the_daemonset_controller(cluster):
@@ -106,13 +126,12 @@ def test_a_new_node_gets_its_kube_proxy_from_the_daemonset_controller(cluster):
     assert "already present on machine" in pulled[0]["message"]
 
 
-def test_component_statuses_follow_the_control_plane_node():
-    with with_system_pods(nodes=1, seed=3) as c:
-        rows = {cs["metadata"]["name"]: cs["conditions"][0] for cs in c.list("componentstatuses", None)}
-        assert rows["etcd-0"] == {"type": "Healthy", "status": "True", "message": "ok"}
-        c.fail_node("kubelab-control-plane")
-        c.advance(60)
-        scheduler = c.get("componentstatuses", "scheduler", None)["conditions"][0]
-        assert scheduler["status"] == "False"
-        assert scheduler["message"] == ('Get "https://127.0.0.1:10259/healthz": dial tcp 127.0.0.1:10259: '
-                                        'connect: connection refused')
+def test_a_cluster_reopened_from_its_state_file_has_its_control_plane_ready_again(tmp_path):
+    state = tmp_path / "cluster.db"
+    with Cluster(nodes=1, clock="stepped", seed=4, state=state) as c:
+        c.advance(30)
+    with Cluster(nodes=1, clock="stepped", seed=4, state=state) as c:
+        pods = c.list("pods", "kube-system")
+        assert len(pods) == 7 and all(p["status"]["containerStatuses"][0]["ready"] for p in pods)
+        assert c.now == STEPPED_EPOCH + 41  # the kubelet started them again: the startup probes waited 10 s
+        assert len(c.list("daemonsets", "kube-system")) == 1  # nothing written twice

@@ -218,6 +218,11 @@ def _recheck_stuck(d: Obj, status: Obj, now: float) -> float | None:
         return None
     if deployment_complete(d, status) or current.get("reason") == TIMED_OUT_REASON:
         return None
+    finished = status.get("replicas", 0) == status.get("updatedReplicas", 0)
+    if finished and current.get("reason") == NEW_RS_AVAILABLE_REASON:
+        # A finished rollout that lost availability (its node failed) never times out: sync_rollout_status
+        # keeps its condition. (kube-controller-manager's rate-limited requeues back off; a fixed one would spin.)
+        return None
     deadline = deadline_of(d, d.get("status") or {})
     if deadline is None:
         return None

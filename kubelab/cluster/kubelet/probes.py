@@ -8,7 +8,10 @@ calls the standard health service. A `Prober` runs one probe on the simulated cl
 `initialDelaySeconds`, then every `periodSeconds`, counting `successThreshold` and
 `failureThreshold` before its verdict changes; each failed attempt leaves an `Unhealthy` event.
 Its timers are ordinary (settle() waits for them) until the verdict is known and steady, then
-background, so a healthy pod never keeps settle() busy.
+background, so a healthy pod never keeps settle() busy. A system pod's probers (a mirror pod, or a
+kube-system pod at system-cluster-critical priority or above: the control plane, CoreDNS) are
+background from the start: the cluster's bootstrap runs those pods to Ready before handing the
+cluster over (cluster.systempods), and afterwards a learner's `settle()` never waits on them.
 
 Exec probes run to completion at once: their sleeps count against `timeoutSeconds` without
 moving the cluster's clock.
@@ -33,6 +36,7 @@ Obj = dict[str, Any]
 KINDS = {"startupProbe": "Startup", "livenessProbe": "Liveness", "readinessProbe": "Readiness"}
 USER_AGENT = "kube-probe/1.37"
 EXEC_STEPS = 10_000  # sleeps an exec probe may take before it counts as hung
+SYSTEM_PRIORITY = 2_000_000_000  # system-cluster-critical; system-node-critical is 2000001000
 
 
 def resolve_port(port: Any, container: Obj) -> int | None:
@@ -137,7 +141,7 @@ class Prober:
 
     def __init__(self, field: str, spec: Obj, container: Container, instance: Instance, *, clock: Any,
                  context: Callable[[], tuple[dict, str, str]], on_result: Callable[[Prober, bool], None],
-                 on_failure: Callable[[Prober, str], None]) -> None:
+                 on_failure: Callable[[Prober, str], None], background: bool = False) -> None:
         self.field = field  # startupProbe | livenessProbe | readinessProbe
         self.kind = KINDS[field]
         self.spec = spec
@@ -153,10 +157,11 @@ class Prober:
         self.failures = 0
         self.timer: Any = None
         self.stopped = False
+        self.background = background  # every timer background, even before a verdict (system pods)
 
     def start(self, started_at: float) -> None:
         delay = max(0.0, started_at + float(self.spec.get("initialDelaySeconds") or 0) - self.clock.now())
-        self.timer = self.clock.call_later(delay, self.tick, background=False)
+        self.timer = self.clock.call_later(delay, self.tick, background=self.background)
 
     def stop(self) -> None:
         self.stopped = True
@@ -199,7 +204,16 @@ class Prober:
             return  # a startup probe stops once it has succeeded
         steady = self.known and ((self.result and self.failures == 0) or (not self.result and self.successes == 0))
         period = float(self.spec.get("periodSeconds") or 10)
-        self.timer = self.clock.call_later(period, self.tick, background=steady)
+        self.timer = self.clock.call_later(period, self.tick, background=steady or self.background)
+
+
+def is_system_pod(pod: Obj) -> bool:
+    """A pod whose probes settle() does not wait on: a static pod's mirror, or a critical kube-system pod."""
+    meta = pod.get("metadata") or {}
+    if "kubernetes.io/config.mirror" in (meta.get("annotations") or ()):
+        return True
+    return meta.get("namespace") == "kube-system" and \
+        int((pod.get("spec") or {}).get("priority") or 0) >= SYSTEM_PRIORITY
 
 
 # --------------------------------------------------------------------- the pod worker's side
@@ -220,7 +234,8 @@ def _run(w: PodWorker, c: Container, instance: Instance, field: str) -> None:
                     context=lambda: (w.listening, w.pod_ip, w.kubelet.probe_source),
                     on_result=lambda p, ok: _verdict(w, p, ok),
                     on_failure=lambda p, output: w.event("Warning", "Unhealthy", f"{p.kind} probe failed: {output}",
-                                                         p.container))
+                                                         p.container),
+                    background=is_system_pod(w.pod))
     c.probers.append(prober)
     prober.start(instance.started_at or w.now)
 

@@ -308,3 +308,7 @@ finish(CATALOG)
 from kubelab.cluster.runtime.images_catalog_addons import ADDON_IMAGES  # noqa: E402 - the add-ons' images join here
 
 CATALOG.extend(finish(ADDON_IMAGES))
+
+from kubelab.cluster.runtime.images_catalog_system import SYSTEM_IMAGES  # noqa: E402 - kube-system's images join here
+
+CATALOG.extend(finish(SYSTEM_IMAGES))

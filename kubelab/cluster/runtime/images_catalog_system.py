@@ -3,8 +3,9 @@
 Same shape as `images_catalog.CATALOG` (which appends these). Each is the generic program described
 as data: a few start-up log lines like the real component's, and the health endpoints kubeadm's
 probes ask (etcd's metrics port 2381, the apiserver's 6443, the controller-manager's 10257, the
-scheduler's 10259, kube-proxy's 10256, CoreDNS's health 8080 and ready 8181 plugins). kind and
-minikube nodes have them preloaded, so cluster.systempods marks them present on every node.
+scheduler's 10259, kube-proxy's 10256, CoreDNS's health 8080 and ready 8181 plugins), and minikube's
+storage-provisioner. kind and minikube nodes have them preloaded, so cluster.systempods marks them
+present on every node.
 
 Read by: images_catalog, cluster.systempods (the references). Reads: nothing.
 """
@@ -25,6 +26,7 @@ IMAGES = {
     "kube-scheduler": f"{REGISTRY}/kube-scheduler:{KUBERNETES_VERSION}",
     "kube-proxy": f"{REGISTRY}/kube-proxy:{KUBERNETES_VERSION}",
     "coredns": f"{REGISTRY}/coredns/coredns:{COREDNS_VERSION}",
+    "storage-provisioner": "gcr.io/k8s-minikube/storage-provisioner:v5",
 }
 _OK = "ok"
 
@@ -126,5 +128,24 @@ SYSTEM_IMAGES: list[dict[str, Any]] = [
         "http": {8080: {"/health": "OK"}, 8181: {"/ready": "OK"},
                  9153: {"/metrics": "coredns_build_info{version=\"1.12.1\"} 1\n"}},
         "tags": {COREDNS_VERSION: {"version": COREDNS_VERSION}},
+    },
+    {  # minikube's hostpath provisioner (a Go binary on scratch): it watches claims, it serves nothing
+        "repository": "gcr.io/k8s-minikube/storage-provisioner",
+        "family": "scratch",
+        "entrypoint": [],
+        "cmd": ["/storage-provisioner"],
+        "executables": {"/storage-provisioner": "program:generic"},
+        "size_bytes": 31_500_000,
+        "pull_seconds": 1.5,
+        "memory_bytes": 12 * MiB,
+        "logs": ["I{time}       1 storage_provisioner.go:116] Initializing the minikube storage provisioner...",
+                 "I{time}       1 storage_provisioner.go:141] Storage provisioner initialized, now starting service!",
+                 "I{time}       1 leaderelection.go:243] attempting to acquire leader lease "
+                 "kube-system/k8s.io-minikube-hostpath...",
+                 "I{time}       1 leaderelection.go:253] successfully acquired lease "
+                 "kube-system/k8s.io-minikube-hostpath",
+                 "I{time}       1 controller.go:835] Starting provisioner controller "
+                 "k8s.io/minikube-hostpath_{hostname}!"],
+        "tags": {"v5": {"version": "v5"}},
     },
 ]

@@ -19,7 +19,7 @@ def test_kubectl_run_db_with_mongo_reaches_running_with_the_kubelets_events():
         ("Normal", "Created", "Container created"),
         ("Normal", "Started", "Container started"),
     ]
-    kubelet_events = [e for e in c.events() if e["source"]["component"] == "kubelet"
+    kubelet_events = [e for e in c.events("default") if e["source"]["component"] == "kubelet"
                       and e["involvedObject"]["kind"] == "Pod"]
     assert {e["involvedObject"].get("fieldPath") for e in kubelet_events} == {"spec.containers{db}"}
     assert {e["source"].get("host") for e in kubelet_events} == {c.get("pods", "db")["spec"]["nodeName"]}
@@ -149,7 +149,7 @@ def test_init_containers_run_one_after_the_other_before_the_app():
     assert [(i["state"]["terminated"]["reason"], i["state"]["terminated"]["exitCode"]) for i in inits] == \
         [("Completed", 0), ("Completed", 0)]
     assert conditions(c, "app")["Initialized"] == ("True", "", "")
-    created = [e["involvedObject"]["fieldPath"] for e in c.events() if e["reason"] == "Created"]
+    created = [e["involvedObject"]["fieldPath"] for e in c.events("default") if e["reason"] == "Created"]
     assert created == ["spec.initContainers{first}", "spec.initContainers{second}", "spec.containers{web}"]
 
 
