@@ -38,3 +38,7 @@ class MinikubeHost(Protocol):
 
     def dashboard_url(self) -> str | None:
         """The URL of kubelab's live cluster view, or None when there is none in this kernel."""
+
+    def browser_url(self, local_url: str) -> str | None:
+        """Where a browser that is not on the kernel's machine (JupyterHub, Binder) opens `local_url`,
+        or None when `local_url` itself is the address to open."""

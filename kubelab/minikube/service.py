@@ -4,6 +4,9 @@ A Service's URL is the local listener `cluster.service_url` opens on 127.0.0.1 (
 NodePort path into the simulated cluster) — what minikube's docker driver gives on macOS and
 Windows, where the node's 192.168.49.x address is not reachable from the workstation either.
 Tables, the "has no node port" and "not found" messages and their exit codes are minikube's.
+On a JupyterHub (Binder) the host knows a second address for each URL, the one the learner's
+browser opens: it is shown on a line of its own beside minikube's text (on stderr after a bare
+`--url`, so a script that reads the URL from stdout still gets just the URL).
 
 Read by: kubelab.minikube.commands. Reads: .profiles, .flags, .addons, .text.
 """
@@ -48,6 +51,14 @@ def _url(cluster: Cluster, service: Obj) -> str:
     return str(cluster.service_url(meta["name"], meta["namespace"]))  # type: ignore[attr-defined]
 
 
+def _browser_note(call: Call, url: str, what: str = "") -> str:
+    """The extra "(from your browser on this hub: …)" line for `url`, or "" (not on a hub, or a host
+    that cannot tell)."""
+    find = getattr(call.host, "browser_url", None)
+    shown = find(url) if find is not None else None
+    return f"({what}from your browser on this hub: {shown})\n" if shown else ""
+
+
 def service(call: Call) -> int:
     if call.args[:1] == ["list"]:
         call.args = call.args[1:]
@@ -83,9 +94,11 @@ def service(call: Call) -> int:
         url = _url(cluster, svc)
         if url_mode:
             call.out.write(url + "\n")
+            call.err.write(_browser_note(call, url))
             continue
         call.out.write(table(HEADERS, [[namespace, name, "\n".join(ports), url]]))
         say(call.out, "celebrate", f"Opening service {namespace}/{name} in default browser...")
+        call.out.write(_browser_note(call, url))
     if no_node_port:
         say(call.err, "warning", f"Services [{' '.join(no_node_port)}] have type \"ClusterIP\" not meant to be "
                                  "exposed, however for local development minikube allows you to access this !")
@@ -115,6 +128,9 @@ def service_list(call: Call) -> int:
         call.out.write(json.dumps(body, separators=(",", ":")))
         return 0
     call.out.write(table(HEADERS, rows))
+    for namespace, name, _, url in rows:
+        if url:
+            call.out.write(_browser_note(call, url, f"{namespace}/{name}, "))
     return 0
 
 
@@ -138,8 +154,10 @@ def dashboard(call: Call) -> int:
     say(call.err, "verifying", "Verifying proxy health ...")
     if true(flags, "url"):
         call.out.write(url + "\n")
+        call.err.write(_browser_note(call, url))
     else:
         say(call.out, "celebrate", f"Opening {url} in your default browser...")
+        call.out.write(_browser_note(call, url))
     return 0
 
 

@@ -4,9 +4,10 @@ In a terminal, port-forward holds the prompt until Ctrl-C; in a notebook that wo
 kernel, so the next cell could never use the tunnel. `PortForward` starts the real kubectl (argv,
 no shell), waits for its `Forwarding from 127.0.0.1:PORT -> …` lines, and keeps draining its
 output in a thread while the learner sends requests; `.stop()` (or the session closing) ends it.
-A kubectl that fails before forwarding raises `KubectlError` with its own message.
+A kubectl that fails before forwarding raises `KubectlError` with its own message. Under
+JupyterHub the display adds, under kubectl's own lines, the address a browser on the hub opens.
 
-Read by: tools.session (`port_forward`), magics.kube. Reads: tools.errors.
+Read by: tools.session (`port_forward`), magics.kube. Reads: tools.errors, tools.urls.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from kubelab.tools import urls
 from kubelab.tools.errors import KubectlError
 
 _FORWARDING = re.compile(r"^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)")
@@ -76,6 +78,11 @@ class PortForward:
         return f"http://127.0.0.1:{self.local_port}/"
 
     @property
+    def browser_url(self) -> str | None:
+        """`url` as a browser on this JupyterHub reaches it (jupyter-server-proxy), else None."""
+        return urls.browser_url(self.url)
+
+    @property
     def running(self) -> bool:
         return self._process.poll() is None
 
@@ -91,7 +98,8 @@ class PortForward:
 
     def __repr__(self) -> str:
         state = "running in the background: .stop() ends it" if self.running else "stopped"
-        return "\n".join([*self.lines, f"({state})"])
+        notes = [urls.browser_note(f"http://127.0.0.1:{local}/") for local in dict(self.ports)] if self.running else []
+        return "\n".join([*self.lines, *(n for n in notes if n), f"({state})"])
 
     def _ipython_display_(self) -> None:
         print(repr(self))  # like a KubectlResult: kubectl's lines as the cell's output, no Out[n] prompt

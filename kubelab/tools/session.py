@@ -6,17 +6,18 @@ settings; $KUBELAB_CLOCK / $KUBELAB_SEED win, so nbval runs are deterministic), 
 127.0.0.1 and writes its context into a per-kernel kubeconfig in a private temporary directory.
 kubectl sees that file through $KUBECONFIG in the child's environment only: the user's
 ~/.kube/config is never written. It keeps each local cluster's starting snapshot (`reset`) and
-named snapshots, and implements the `MinikubeHost` protocol for the `%minikube` emulator (a
-stopped profile keeps its Cluster, unserved; `dashboard_url` starts the live view lazily).
+named snapshots; `tools.profiles` adds the `MinikubeHost` protocol for the `%minikube` emulator.
+`kubectl config use-context X` retargets the session as `%kube use X` does (a local profile's
+context is switched in the per-kernel file, a user's context in the user's kubeconfig), and an
+`auto` target follows the user's current-context when anything else changes it.
 
-Read by: magics, widgets (`current()`). Reads: tools.target, tools.runner, tools.kubectl, tools.portforward,
+Read by: magics, widgets (`current()`). Reads: tools.target, tools.runner, tools.kubectl, tools.portforward, tools.urls,
 kubelab.cluster (Cluster), kubelab.server (kubeconfig entries), kubelab.widgets.dashboard (looked up
 at call time: widgets sit above tools).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ from kubelab.tools import kubectl as kubectl_tool
 from kubelab.tools import runner
 from kubelab.tools import target as targets
 from kubelab.tools.portforward import PortForward
+from kubelab.tools.profiles import ProfileHost
 from kubelab.tools.target import LOCAL_PROFILE, Target
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 _NO_CONTEXT_VERBS = {"config", "version", "completion", "plugin", "help", "kustomize"}
 
 
-class Session:
+class Session(ProfileHost):
     """The kernel's target and local clusters. Settings mirror `KubeMagic`'s traits."""
 
     def __init__(self, *, target: str = "auto", namespace: str = "", nodes: int = 1, clock: str = "realtime",
@@ -58,6 +60,7 @@ class Session:
         self._file_context = ""  # the per-kernel kubeconfig's current context
         self.chosen: str | None = None  # the last `%kube use` word
         self._target: Target | None = None
+        self._followed: tuple[Any, str] | None = None  # (kubeconfig files' stamp, current-context) auto saw
         self._dir: str | None = None
         self._lock = threading.RLock()
 
@@ -87,15 +90,30 @@ class Session:
     def target(self) -> Target:
         """The current target, chosen on first use (for `auto`, probing the user's context once)."""
         with self._lock:
+            if self._target is not None and self._kubeconfig_moved():
+                self._target = None  # `auto` follows the user's current-context wherever it was changed
             if self._target is None:
                 self._target = self._resolve(self.setting, f'KubeMagic.target is "{self.setting}"')
+                self._followed = targets.kubeconfig_state() if self.setting == "auto" and self.chosen is None else None
             return self._target
+
+    def _kubeconfig_moved(self) -> bool:
+        """An `auto` target (not one `%kube use` chose) whose kubeconfig now names another current-context.
+        Only the files' stamps are read on each command; the YAML only when a stamp changed."""
+        if self._followed is None or self.chosen is not None:
+            return False
+        stamp, seen = self._followed
+        if targets.kubeconfig_stamp() == stamp:
+            return False
+        now = targets.kubeconfig_state()
+        self._followed = now
+        return now[1] != seen
 
     def use(self, word: str) -> Target:
         """Switch target: `local`, `auto`, a local profile (`minikube`) or a context of the user's kubeconfig."""
         with self._lock:
             self._target = self._resolve(word, f"%kube use {word}")
-            self.chosen = word
+            self.chosen, self._followed = word, None
             return self._target
 
     def _resolve(self, word: str, reason: str) -> Target:
@@ -226,7 +244,11 @@ class Session:
 
     def run_kubectl(self, args: Sequence[str], *, input: str | None = None, out: TextIO | None = None,
                     err: TextIO | None = None, timeout: float | None = None) -> runner.Completed:
-        """Run kubectl against the target; on a failure on the local cluster, add kubelab's hints."""
+        """Run kubectl against the target; on a failure on the local cluster, add kubelab's hints.
+        `config use-context X` also makes X the target (see `_use_context`)."""
+        switch = targets.use_context_word(args)
+        if switch is not None:
+            return self._use_context(switch, list(args), input=input, out=out, err=err, timeout=timeout)
         argv, env = self.kubectl_command(args)
         cluster = self.local_cluster
         mark = cluster.trace_log.last_seq if cluster is not None else 0
@@ -236,6 +258,37 @@ class Session:
             hints = kubectl_tool.local_hints(done.stderr, details)
             if hints:
                 done.stderr = done.stderr.rstrip("\n") + "\n" + "\n".join(hints) + "\n"
+        return done
+
+    def _use_context(self, word: str, args: list[str], **run: Any) -> runner.Completed:
+        """`kubectl config use-context WORD`, then WORD is the target, as after `%kube use WORD`.
+
+        A local profile's context lives in the per-kernel kubeconfig: kubectl switches it there and
+        the user's file is left alone. A context of the user's kubeconfig is switched by kubectl in
+        the user's file (what the learner asked kubectl to do). Any other word goes to kubectl
+        unchanged, which says there is no such context."""
+        local_profile = word == LOCAL_PROFILE or word in self.clusters
+        user_contexts = targets.load_kubeconfig(targets.kubeconfig_paths())["contexts"]
+        reason = f"%kube config use-context {word}"
+        if local_profile:
+            with self._lock:
+                self._target, self.chosen = targets.local(reason, profile=word), word
+                if word == LOCAL_PROFILE or word in self.servers:
+                    self.ensure_local()  # started and served, its context written to the per-kernel file
+        if local_profile or word in user_contexts:
+            # Not kubectl_command: switching to a user's context must not start the local cluster first.
+            argv, env = [kubectl_tool.find(self.kubectl_path or None), *args], dict(os.environ)
+            if local_profile:
+                env["KUBECONFIG"] = os.path.join(self._workdir(), "kubeconfig")
+        else:
+            argv, env = self.kubectl_command(args)
+        done = runner.run(argv, env=env, **run)
+        if done.returncode == 0:
+            with self._lock:
+                if local_profile:
+                    self._file_context = word
+                elif word in user_contexts:
+                    self._target, self.chosen = targets.named(word, reason), word
         return done
 
     def port_forward(self, args: Sequence[str]) -> PortForward:
@@ -264,69 +317,6 @@ class Session:
             raise KeyError(f'no snapshot named "{name}" (snapshots: {known}); take one with %kube snapshot {name}')
         cluster.restore(self.snapshots[key])
         return cluster
-
-    # --------------------------------------------------- MinikubeHost (the emulator)
-    def cluster(self, profile: str) -> Cluster | None:
-        """The running (served) local cluster of `profile`, or None."""
-        return self.clusters.get(profile) if profile in self.servers else None
-
-    def state(self, profile: str) -> str | None:
-        """"Running" while `profile` is served, "Stopped" after `stop` (the Cluster is kept), else None."""
-        if profile in self.servers:
-            return "Running"
-        return "Stopped" if profile in self.clusters else None
-
-    def start(self, profile: str, nodes: int) -> Cluster:
-        """Start (or resume) `profile`'s local cluster, serve it, and make its context the target."""
-        with self._lock:
-            cluster = self.clusters.get(profile) or self._start_cluster(profile, nodes)
-            if profile not in self.servers:
-                self._serve(profile)
-            self._target = targets.local(f"%minikube start -p {profile}", profile=profile)
-            return cluster
-
-    def stop(self, profile: str) -> None:
-        """Stop serving `profile` (its context stays, kubectl finds nothing there); `start` resumes it."""
-        with self._lock:
-            for handles in (self.dashboards, self.servers):  # a stopped cluster has no dashboard either
-                handle = handles.pop(profile, None)
-                if handle is not None:
-                    handle.stop()
-
-    def delete(self, profile: str) -> None:
-        """Close and forget `profile`'s cluster, its snapshots and its context."""
-        with self._lock:
-            self.stop(profile)
-            cluster = self.clusters.pop(profile, None)
-            if cluster is not None:
-                cluster.close()
-            self.starts.pop(profile, None)
-            self.started_at.pop(profile, None)
-            for key in [k for k in self.snapshots if k[0] == profile]:
-                del self.snapshots[key]
-            self._forget_context(profile)
-            if self._target is not None and self._target.profile == profile:
-                self._target = None  # chosen again from the setting on the next command
-
-    def kubectl(self, args: list[str], out: TextIO, err: TextIO) -> int:
-        """Run the real kubectl against the target, streaming into `out`/`err`."""
-        return self.run_kubectl(args, out=out, err=err).returncode
-
-    def dashboard_url(self) -> str | None:
-        """The URL of the live view of the target's local cluster (started on first call, on 127.0.0.1
-        under a secret path); None when the target is not a local cluster."""
-        target = self.target
-        if not target.is_local:
-            return None
-        profile = target.profile or LOCAL_PROFILE
-        with self._lock:
-            handle = self.dashboards.get(profile)
-            if handle is None:
-                cluster = self.ensure_local()
-                # The widgets layer sits above this one: look it up at call time rather than importing it.
-                dashboard = importlib.import_module("kubelab.widgets.dashboard")
-                handle = self.dashboards[profile] = dashboard.serve(cluster)
-            return str(handle.url)
 
     # -------------------------------------------------------------------- closing
     def close(self) -> None:

@@ -3,7 +3,8 @@
 `Target` names it and says why. `auto` (the default) takes the current context of the user's
 kubeconfig (`$KUBECONFIG`, else ~/.kube/config) when its API server answers an HTTPS request
 within about a second, otherwise the local cluster; `local` always takes the local cluster; any
-other word is a context name. The user's kubeconfig is only read here, never written.
+other word is a context name. The user's kubeconfig is only read here, never written; its
+stamp (`kubeconfig_stamp`) lets an `auto` session notice another current-context.
 
 Read by: tools.session, magics (`%kube target`, `%kube use`). Reads: pyyaml.
 """
@@ -14,7 +15,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,36 @@ def load_kubeconfig(paths: list[Path]) -> dict[str, Any]:
                 if isinstance(entry, dict) and entry.get("name") and entry["name"] not in merged[section]:
                     merged[section][entry["name"]] = entry.get(section[:-1]) or {}
     return merged
+
+
+def kubeconfig_stamp(environ: Mapping[str, str] | None = None) -> tuple[Any, ...]:
+    """What changes when the user's kubeconfig does: $KUBECONFIG and each file's mtime and size
+    (a few stat calls: cheap enough to check before every command)."""
+    env = os.environ if environ is None else environ
+    stamp: list[Any] = [env.get("KUBECONFIG", "")]
+    for path in kubeconfig_paths(env):
+        try:
+            st = path.stat()
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((str(path), None))
+    return tuple(stamp)
+
+
+def kubeconfig_state(environ: Mapping[str, str] | None = None) -> tuple[tuple[Any, ...], str]:
+    """(the files' stamp, their current-context): what an `auto` target remembers to follow."""
+    stamp = kubeconfig_stamp(environ)
+    return stamp, load_kubeconfig(kubeconfig_paths(environ))["current-context"]
+
+
+def use_context_word(args: Sequence[str]) -> str | None:
+    """X of kubectl's `config use-context X` (alias `config use X`) on the default kubeconfig, else None."""
+    if any(a == "--kubeconfig" or a.startswith("--kubeconfig=") for a in args):
+        return None  # an explicit file: kubectl edits it, and which cluster the magics use is not about it
+    words = [a for a in args if not a.startswith("-")]
+    if len(words) >= 3 and words[0] == "config" and words[1] in ("use-context", "use"):
+        return words[2]
+    return None
 
 
 def server_of(config: dict[str, Any], context: str) -> str | None:

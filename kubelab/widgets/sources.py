@@ -5,8 +5,10 @@ current target) and returns a source with one surface: `snapshot(namespace)`, `e
 `trace(since)` (None on a real cluster), `now()`, and `changes(kinds, namespace)` — a stream of
 watch events the widget polls. The local source drains `cluster.watch()` streams without ever
 blocking on them: a blocked watch on a stepped clock would fast-forward time, and in stepped
-mode updates must come only when the notebook advances time. The real source runs
-`kubernetes.watch.Watch` streams on daemon threads.
+mode updates must come only when the notebook advances time. The real source runs one
+`kubernetes.watch.Watch` stream per watched kind on daemon threads, each starting at the
+resourceVersion noted just before the last snapshot was read, so a change made between the
+picture and the watch is never missed; an expired version relists and redraws.
 
 Read by: widgets.live and the three widgets. Reads: viz.snapshot, the official `kubernetes` client.
 """
@@ -79,15 +81,15 @@ class LocalSource:
 class ApiChanges:
     """One `kubernetes.watch.Watch` per kind on daemon threads, feeding one queue."""
 
-    def __init__(self, api_client: Any, kinds: Iterable[str], namespace: str | None) -> None:
+    def __init__(self, api_client: Any, kinds: Iterable[str], namespace: str | None, since: str = "") -> None:
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
         self._stopped = threading.Event()
-        self._threads = [threading.Thread(target=self._follow, args=(api_client, kind, namespace),
+        self._threads = [threading.Thread(target=self._follow, args=(api_client, kind, namespace, since),
                                           name=f"kubelab-watch-{kind}", daemon=True) for kind in kinds]
         for t in self._threads:
             t.start()
 
-    def _follow(self, api_client: Any, kind: str, namespace: str | None) -> None:
+    def _follow(self, api_client: Any, kind: str, namespace: str | None, since: str) -> None:
         from kubernetes import client as k8s
         from kubernetes import watch
 
@@ -103,15 +105,23 @@ class ApiChanges:
             fn, args = getattr(api, f"list_namespaced_{snake}"), (namespace,)
         else:
             fn, args = getattr(api, f"list_{snake}_for_all_namespaces"), ()
-        version = ""
+        # From the version noted before the picture was read: a thread that starts late (a busy
+        # kernel) still sees every change made after that picture. Listing "now" here would not.
+        version = since
         while not self._stopped.is_set():
             w = watch.Watch()
             try:
-                if not version:  # start from now: the widget drew the current state already
+                if not version:  # no picture to start from, or a relist: from now, and redraw, since
+                    # whatever changed before this list is in no picture yet
                     listed = json.loads(fn(*args, limit=1, _preload_content=False).data)
                     version = (listed.get("metadata") or {}).get("resourceVersion") or ""
+                    self._queue.put({"type": "RELISTED", "object": {"kind": kind}})
                 for event in w.stream(fn, *args, resource_version=version, timeout_seconds=API_WATCH_TIMEOUT):
                     obj = event.get("raw_object") or {}
+                    if event.get("type") == "ERROR":  # 410 Expired: what came between is lost, relist
+                        version = ""
+                        w.stop()
+                        break
                     version = (obj.get("metadata") or {}).get("resourceVersion") or version
                     self._queue.put({"type": event.get("type"), "object": obj})
                     if self._stopped.is_set():
@@ -148,11 +158,14 @@ class ApiSource:
         path = kubeconfig or os.environ.get("KUBECONFIG") or None
         self.api_client = config.new_client_from_config(config_file=path, context=context)
         self.name = f"context {context}" if context else "current context"
+        self._mark = ""  # the resourceVersion noted before the last read (`changes` watches from it)
 
     def snapshot(self, namespace: str | None = None) -> Snapshot:
+        self._mark = _revision(self.api_client) or self._mark  # before the read: later changes reach the watch
         return Snapshot.from_api(self.api_client, namespace)
 
     def events(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        self._mark = _revision(self.api_client) or self._mark
         events = _api_events(self.api_client, namespace)
         return sorted(events, key=lambda e: (_last_seen(e), e["metadata"]["name"]))
 
@@ -166,7 +179,20 @@ class ApiSource:
         return time.time()
 
     def changes(self, kinds: Iterable[str], namespace: str | None = None) -> ApiChanges:
-        return ApiChanges(self.api_client, kinds, namespace)
+        return ApiChanges(self.api_client, kinds, namespace, since=self._mark)
+
+
+def _revision(api_client: Any) -> str:
+    """The cluster's current resourceVersion (one cheap list). Versions come from one counter (etcd's
+    revision), so a watch of any kind may start at it; "" when it cannot be read."""
+    from kubernetes import client as k8s
+
+    try:
+        response = k8s.CoreV1Api(api_client).list_namespace(limit=1, _preload_content=False)
+        body = json.loads(response.data)  # type: ignore[attr-defined]  # raw urllib3 response
+        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+    except Exception:  # noqa: BLE001 — RBAC may forbid listing namespaces: the watches then list for themselves
+        return ""
 
 
 def _api_events(api_client: Any, namespace: str | None) -> list[dict[str, Any]]:
@@ -178,6 +204,26 @@ def _api_events(api_client: Any, namespace: str | None) -> list[dict[str, Any]]:
     else:
         response = api.list_event_for_all_namespaces(_preload_content=False)
     return list(json.loads(response.data).get("items") or ())  # type: ignore[attr-defined]
+
+
+def event_mark(events: Iterable[dict[str, Any]]) -> frozenset[tuple[str, str]]:
+    """The Events as they are now, by identity: (uid, resourceVersion) of each."""
+    return frozenset(_identity(e) for e in events)
+
+
+def events_after(events: Iterable[dict[str, Any]], mark: frozenset[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The Events created or updated (a repeat bumps `count`) since `mark` was taken.
+
+    Identity, not time: a served kubelab cluster shows its simulated times shifted by (wall now −
+    simulated now), which moves as a stepped clock advances, so comparing an Event's lastTimestamp
+    with one read earlier can put a new Event before the mark (or an old one after it). An Event's
+    uid and resourceVersion change exactly when it happens again, on any cluster."""
+    return [e for e in events if _identity(e) not in mark]
+
+
+def _identity(event: dict[str, Any]) -> tuple[str, str]:
+    meta = event.get("metadata") or {}
+    return (meta.get("uid") or f"{meta.get('namespace')}/{meta.get('name')}", str(meta.get("resourceVersion") or ""))
 
 
 def _last_seen(event: dict[str, Any]) -> str:

@@ -3,8 +3,9 @@
 On the local cluster it reads `cluster.trace(since)` and turns the records into steps
 (`widgets.sequence.steps`), drawn by `sequence_svg` — deterministic SVG, no Graphviz. A real
 cluster keeps no component trace, so there the steps are inferred from its Events, and the
-diagram says so. `.steps` holds the steps as text ("1. kubectl → API server: create Pod
-default/db") for tests and lessons.
+diagram says so; with `since="now"` only Events created or repeated after the widget was made
+count (`sources.events_after`, by identity rather than by the cluster's timestamps). `.steps`
+holds the steps as text ("1. kubectl → API server: create Pod default/db") for tests and lessons.
 
 Read by: kubelab.widgets (public), magics.graphs. Reads: widgets.live, widgets.sequence(_svg), viz.snapshot.
 """
@@ -20,6 +21,7 @@ from kubelab.widgets.live import LiveView
 from kubelab.widgets.sequence import renumbered, steps_from_events
 from kubelab.widgets.sequence import steps as trace_steps
 from kubelab.widgets.sequence_svg import sequence_svg
+from kubelab.widgets.sources import event_mark, events_after
 
 MAX_STEPS = 60  # beyond this a diagram stops being readable: show the newest ones
 NO_TRACE = "Inferred from Events: the component trace (every arrow) needs the local cluster."
@@ -40,12 +42,15 @@ class SequenceTrace(LiveView):
         self.last = last
         self.title = title
         self._seen: Any = None
+        self._events_mark: frozenset[tuple[str, str]] | None = None  # since="now" on a cluster without a trace
+        self._mark_events = False  # since="now": the next Events read are the ones from before
         super().__init__(source, live=live, **kwargs)
 
     @property
     def since(self) -> int | None:
         if self._since_arg == "now":  # fixed at the first look, so later draws keep the same start
             self._since_arg = self.source.trace_mark()
+            self._mark_events = True
         return self._since_arg  # type: ignore[return-value]
 
     def _watched(self) -> list[str]:
@@ -57,6 +62,10 @@ class SequenceTrace(LiveView):
         note = ""
         if records is None:
             events = self.source.events()
+            if self._mark_events:  # the first look: every Event here came before the widget
+                self._events_mark, self._mark_events = event_mark(events), False
+            if self._events_mark is not None:
+                events = events_after(events, self._events_mark)
             key: Any = tuple((e["metadata"]["name"], e.get("count")) for e in events)
             drawn = steps_from_events(events)
             note = NO_TRACE

@@ -8,6 +8,7 @@ import pytest
 
 import kubelab
 from kubelab import seed as course
+from kubelab.tools import urls
 from kubelab.tools.errors import KubectlError
 from kubelab.tools.result import KubectlResult
 
@@ -128,9 +129,17 @@ def test_port_forward_runs_beside_the_notebook_until_stopped(run, shell):
     ran = run("forward = %kube port-forward pod/pf-web :80\nforward")
     assert ran.error is None
     assert "Forwarding from 127.0.0.1:" in ran.out and "(running in the background: .stop() ends it)" in ran.out
+    assert "from your browser on this hub" not in ran.out  # not on a hub: kubectl's lines only
     forward = shell.user_ns["forward"]
     with urllib.request.urlopen(forward.url, timeout=10) as answer:
         assert b"Welcome to nginx!" in answer.read()
+    with pytest.MonkeyPatch.context() as hub:  # the same tunnel seen from a JupyterHub (Binder)
+        hub.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+        hub.setattr(urls, "proxy_installed", lambda: True)
+        shown = run("forward").out.splitlines()
+        assert shown[-2:] == [f"(from your browser on this hub: /user/ada/proxy/{forward.local_port}/)",
+                              "(running in the background: .stop() ends it)"]
+        assert forward.browser_url == f"/user/ada/proxy/{forward.local_port}/"
     forward.stop()
     assert not forward.running
     with pytest.raises(OSError):

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from kubelab.tools import session as sessions
+from kubelab.tools import urls
 from kubelab.tools.errors import MinikubeError
 
 
@@ -50,6 +51,15 @@ def test_dashboard_url_serves_the_live_view_and_closes_with_the_cluster(run):
         assert response.status == 200 and "<svg" in response.read().decode()
     opened = run("%minikube dashboard")
     assert f"🎉  Opening {url} in your default browser...\n" in opened.out
+    assert "from your browser on this hub" not in opened.out + opened.err
+    with pytest.MonkeyPatch.context() as hub:  # on Binder: the proxied address too, beside minikube's text
+        hub.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+        hub.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.org/user/ada/")
+        hub.setattr(urls, "proxy_installed", lambda: True)
+        proxied = run("%minikube dashboard --url")
+        port, path = url.split(":")[2].split("/", 1)
+        assert proxied.out.strip().splitlines()[-1] == url
+        assert proxied.err.endswith(f"(from your browser on this hub: https://hub.example.org/user/ada/proxy/{port}/{path})\n")
     run("%minikube delete")
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)

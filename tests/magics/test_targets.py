@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 
 import kubelab
 from kubelab.server import kubeconfig
+from kubelab.tools import session as sessions
 from kubelab.tools import target as targets
 
 
@@ -84,3 +85,59 @@ def test_config_target_setting_is_resolved_again(run, shell, other, monkeypatch)
     finally:
         shell.run_line_magic("config", "KubeMagic.target = 'auto'")
         run("%kube use local")
+
+
+def _two_contexts(path, handle, current: str) -> None:
+    doc = kubeconfig.config(handle.url, handle.ca_pem, handle.token, name="classroom")
+    gone = kubeconfig.config("https://127.0.0.1:1", b"ca", "t", name="gone")
+    for section in ("clusters", "users", "contexts"):
+        doc[section] += gone[section]
+    doc["current-context"] = current
+    path.write_text(yaml.safe_dump(doc))
+
+
+def test_config_use_context_retargets_the_magics_like_use(run, other, tmp_path, monkeypatch):
+    _, handle, _ = other
+    user = tmp_path / "config"
+    _two_contexts(user, handle, current="gone")
+    monkeypatch.setenv("KUBECONFIG", str(user))
+    run("%kube use local")
+    ran = run("%kube config use-context classroom")
+    assert ran.error is None and ran.result.result.stdout == 'Switched to context "classroom".\n'
+    assert yaml.safe_load(user.read_text())["current-context"] == "classroom"  # kubectl's own edit
+    shown = run("%kube target").out
+    assert shown.startswith('target: the context "classroom" (https://127.0.0.1:')
+    assert "why: %kube config use-context classroom" in shown
+    assert "minikube   Ready    control-plane" in run("%kube get nodes").out
+    # Back to the kernel's local cluster: its context is switched in the per-kernel file only.
+    ran = run("%kube config use-context kubelab")
+    assert ran.error is None and ran.result.result.stdout == 'Switched to context "kubelab".\n'
+    assert yaml.safe_load(user.read_text())["current-context"] == "classroom"
+    assert run("%kube target").out.startswith('target: the local cluster "kubelab"')
+    assert "kubelab-control-plane" in run("%kube get nodes").out
+    assert run("%kube config current-context").result.result.stdout == "kubelab\n"
+
+
+def test_config_use_context_of_an_unknown_name_fails_and_keeps_the_target(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    run("%kube use local")
+    ran = run("%kube config use-context nowhere")
+    assert ran.error._render_traceback_() == ['error: no context exists with the name: "nowhere"']
+    assert run("%kube target").out.startswith('target: the local cluster "kubelab"')
+
+
+def test_auto_follows_the_current_context_changed_outside_the_magics(other, tmp_path, monkeypatch):
+    _, handle, _ = other
+    user = tmp_path / "config"
+    _two_contexts(user, handle, current="gone")
+    monkeypatch.setenv("KUBECONFIG", str(user))
+    session = sessions.Session(target="auto")
+    try:
+        assert session.target.is_local and 'current context "gone"' in session.target.reason
+        _two_contexts(user, handle, current="classroom")  # as `kubectl config use-context` in a terminal
+        assert session.target.context == "classroom" and not session.target.is_local
+        session.use("local")  # a chosen target stays chosen
+        _two_contexts(user, handle, current="gone")
+        assert session.target.is_local and session.target.reason == "%kube use local"
+    finally:
+        session.close()

@@ -10,6 +10,7 @@ import pytest
 
 from kubelab.cluster.core import Cluster
 from kubelab.minikube import Minikube
+from kubelab.tools import urls
 
 
 class FakeHost:
@@ -49,6 +50,9 @@ class FakeHost:
 
     def dashboard_url(self) -> str | None:
         return self.dashboard
+
+    def browser_url(self, local_url: str) -> str | None:
+        return urls.browser_url(local_url)  # what the magics' session answers
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kubelab.tools import urls
+
 WEB = """
 apiVersion: apps/v1
 kind: Deployment
@@ -87,6 +89,36 @@ def test_service_url_and_table_come_from_local_listener(started):
     assert table.endswith("🎉  Opening service default/web in default browser...\n")
     listing = started("service list").out
     assert "│ default     │ db         │ No node port │" in listing
+
+
+def test_on_a_hub_service_and_dashboard_also_show_the_proxied_address(started, monkeypatch):
+    _deploy(started)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+    monkeypatch.setenv("JUPYTERHUB_PUBLIC_URL", "https://hub.example.org/user/ada/")
+    monkeypatch.setattr(urls, "proxy_installed", lambda: True)
+    bare = started("service web --url")
+    port = bare.out.strip().rsplit(":", 1)[1]
+    assert bare.out == f"http://127.0.0.1:{port}\n"  # stdout stays minikube's: just the URL, for scripts
+    assert bare.err == f"(from your browser on this hub: https://hub.example.org/user/ada/proxy/{port}/)\n"
+    table = started("service web").out
+    assert table.endswith("🎉  Opening service default/web in default browser...\n"
+                          f"(from your browser on this hub: https://hub.example.org/user/ada/proxy/{port}/)\n")
+    listing = started("service list").out
+    assert listing.endswith(f"(default/web, from your browser on this hub: https://hub.example.org/user/ada/proxy/{port}/)\n")
+    dashboard = started("dashboard --url")
+    assert dashboard.out.endswith("http://127.0.0.1:8888/kubelab/cluster\n")
+    assert dashboard.err.endswith("(from your browser on this hub: "
+                                  "https://hub.example.org/user/ada/proxy/8888/kubelab/cluster)\n")
+    assert started("dashboard").out.endswith("in your default browser...\n(from your browser on this hub: "
+                                             "https://hub.example.org/user/ada/proxy/8888/kubelab/cluster)\n")
+
+
+def test_without_a_hub_service_and_dashboard_print_only_minikubes_text(started, monkeypatch):
+    _deploy(started)
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    monkeypatch.setattr(urls, "proxy_installed", lambda: True)
+    assert "from your browser" not in started("service web --url").err
+    assert "from your browser" not in started("dashboard").out
 
 
 def test_service_without_node_port_and_missing_service(started):
