@@ -27,7 +27,7 @@ from kubelab.api.kinds import Kind
 from kubelab.cluster.apiserver import ApiServer, any_kind, kind_of, namespace_of
 from kubelab.cluster.clock import SimClock
 from kubelab.cluster.controllers.base import Controller
-from kubelab.cluster.gcpause import paused_gc
+from kubelab.cluster.gcpause import PausingLock, paused_gc
 from kubelab.cluster.handles import ClusterSnapshot, ClusterWatch, bookmark
 from kubelab.cluster.nodeops import NodeOperations
 from kubelab.cluster.podops import PodOperations
@@ -68,7 +68,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
         self.seed = seed
         self.rng = random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
         self.clock = SimClock(clock, speed=speed, lead=BOOT_SECONDS)  # kube-system boots in the lead
-        self.lock = threading.RLock()
+        self.lock = PausingLock()  # the collector waits while it is held (cluster.gcpause)
         self.store: MemoryStore = self._open_store(state)
         self.trace_log = Trace(self.clock.now)
         self.api = ApiServer(self.store, self.clock, self.rng, self.trace_log)

@@ -8,9 +8,11 @@ resuming it afterwards removes that cost without changing what the cluster does.
 leaves every object it made in the youngest generation, and the first allocation after the
 resume would scan them all at once (0.85 s after 10,000 pods): those survivors are the
 cluster's long-lived objects, so they move straight to the oldest generation instead, where the
-next full collection (run by Python's usual rule) finds any cycles among them.
+next full collection (run by Python's usual rule) finds any cycles among them. The cluster's lock
+(`PausingLock`) pauses it too while held: a batch of API calls under it (10,000 creates) is such a
+burst as well, and ends in a pump anyway.
 
-Read by: cluster.core (`Cluster.pump`). Reads: nothing.
+Read by: cluster.core (`Cluster.pump`, `Cluster.lock`). Reads: nothing.
 """
 
 from __future__ import annotations
@@ -31,20 +33,57 @@ _resume = False  # whether the collector was enabled when the first of them bega
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
+    _pause()
+    try:
+        yield
+    finally:
+        _resume_if_last()
+
+
+def _pause() -> None:
     global _depth, _resume
     with _lock:
         if _depth == 0:
             _resume = gc.isenabled()
             gc.disable()
         _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0 and _resume:
-                _promote_survivors()
-                gc.enable()
+
+
+def _resume_if_last() -> None:
+    global _depth
+    with _lock:
+        _depth -= 1
+        if _depth == 0 and _resume:
+            _promote_survivors()
+            gc.enable()
+
+
+class PausingLock:
+    """A re-entrant lock that pauses the collector from its outermost acquire to its last release."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._held = 0  # how many times the holder acquired it: only the holder changes it
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._held += 1
+        if self._held == 1:
+            _pause()
+        return True
+
+    def release(self) -> None:
+        self._held -= 1
+        if self._held == 0:
+            _resume_if_last()
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def _promote_survivors() -> None:

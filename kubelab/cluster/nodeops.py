@@ -27,10 +27,10 @@ from kubelab.store.memory import thaw
 
 if TYPE_CHECKING:
     import random
-    import threading
 
     from kubelab.cluster.apiserver import ApiServer
     from kubelab.cluster.clock import SimClock
+    from kubelab.cluster.gcpause import PausingLock
     from kubelab.cluster.recorder import Trace
     from kubelab.cluster.scheduler import Scheduler
     from kubelab.store.memory import MemoryStore
@@ -62,7 +62,7 @@ def parse_taint(taint: str | Obj) -> Obj:
 
 class NodeOperations:
     if TYPE_CHECKING:
-        lock: threading.RLock
+        lock: PausingLock
         api: ApiServer
         store: MemoryStore
         clock: SimClock

@@ -30,6 +30,7 @@ from kubelab.cluster.runtime.terminal import Terminal, onlcr
 
 if TYPE_CHECKING:
     from kubelab.cluster.clock import SimClock
+    from kubelab.cluster.gcpause import PausingLock
     from kubelab.cluster.kubelet.agent import Kubelet
     from kubelab.cluster.kubelet.worker import PodWorker
     from kubelab.store.memory import MemoryStore
@@ -126,7 +127,7 @@ class ExecStream:
 
 class PodOperations:
     if TYPE_CHECKING:
-        lock: threading.RLock
+        lock: PausingLock
         clock: SimClock
         store: MemoryStore
         api: Any

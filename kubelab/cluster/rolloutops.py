@@ -25,11 +25,10 @@ from kubelab.cluster.controllers.podutil import controller_of
 from kubelab.store.memory import thaw
 
 if TYPE_CHECKING:
-    import threading
-
     from kubelab.api.kinds import Kind
     from kubelab.cluster.apiserver import ApiServer
     from kubelab.cluster.clock import SimClock
+    from kubelab.cluster.gcpause import PausingLock
     from kubelab.cluster.recorder import Trace
     from kubelab.store.memory import MemoryStore
 
@@ -92,7 +91,7 @@ def undo_patch(d: Obj, replica_sets: list[Obj], to_revision: int | None) -> tupl
 
 class RolloutOperations:
     if TYPE_CHECKING:
-        lock: threading.RLock
+        lock: PausingLock
         api: ApiServer
         store: MemoryStore
         clock: SimClock

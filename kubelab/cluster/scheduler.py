@@ -83,6 +83,7 @@ class Scheduler(Controller):
         super().__init__(cluster)
         self.cache = SchedulerCache()
         self._memo = memo.NodeMemo()
+        self._spread_memo = scoring.SpreadMemo()  # PodTopologySpread per workload, patched cycle to cycle
         self.decisions = DecisionLog()
         self._unschedulable: dict[Key, float] = {}  # pod → time of its last failed attempt
         self._retry_timers: dict[Key, Any] = {}
@@ -166,7 +167,9 @@ class Scheduler(Controller):
             self._unschedulable_pod(pod, decision, {i.name: i for i in infos})
         else:
             if raw is not None:  # more than one feasible node: score them
-                by_node, decision.scores = scoring.totals(pod, feasible, raw, self._spread_selector(pod))
+                selector = self._spread_selector(pod)
+                spread = self._spread_memo.scores(pod, feasible, selector, epoch)
+                by_node, decision.scores = scoring.totals(pod, feasible, raw, selector, spread)
                 best = max(by_node.values())
                 decision.tied = sorted(n for n, total in by_node.items() if total == best)
             else:

@@ -59,6 +59,8 @@ class SelectorIndex:
 
     # ------------------------------------------------------------------ upkeep
     def _pod(self, old: Obj | None, new: Obj, kind: str) -> None:
+        if old is not None and kind != "DELETED" and old["metadata"].get("labels") == new["metadata"].get("labels"):
+            return  # a status write: the pod's pairs are what they were
         for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
             if obj is not None:
                 meta = obj["metadata"]

@@ -36,12 +36,53 @@ class NodeMemo:
     def __init__(self) -> None:
         self._entries: dict[str, list[Any]] = {}
         self._images: tuple[tuple[str, int], scoring.Images | None] | None = None
+        # The latest answer: (shape, epoch, versions, feasible, rejected, raw). NodeInfo versions are unique
+        # across nodes, so equal version lists also mean the same nodes in the same order.
+        self._last: tuple[str, int, list[int], list[NodeInfo], dict[str, filters.Rejection],
+                          dict[str, scoring.Raw] | None] | None = None
 
     def evaluate(self, pod: Obj, facts: PodFacts, shape: str, epoch: int, infos: list[NodeInfo]
                  ) -> tuple[list[NodeInfo], dict[str, filters.Rejection], dict[str, scoring.Raw] | None]:
         """(feasible nodes, {node: rejection}, each feasible node's raw scores — None when fewer than two
         are feasible, as the scheduler then skips scoring), each node recomputed only when it changed.
-        One pass over the nodes: this runs for every node in every cycle."""
+        For the same pod shape as the cycle before, only the nodes whose version moved are looked at,
+        and the previous answer is patched while none of them changed feasibility (fresh containers:
+        the caller keeps them in its decision)."""
+        versions = [info.version for info in infos]
+        last = self._last
+        if last is not None and last[0] == shape and last[1] == epoch and len(last[2]) == len(versions) \
+                and last[5] is not None:
+            patched = self._patch(pod, facts, shape, epoch, infos, versions, last)
+            if patched is not None:
+                return patched
+        answer = self._evaluate(pod, facts, shape, epoch, infos)
+        self._last = (shape, epoch, versions, *answer)
+        return answer[0], dict(answer[1]), None if answer[2] is None else dict(answer[2])
+
+    def _patch(self, pod: Obj, facts: PodFacts, shape: str, epoch: int, infos: list[NodeInfo], versions: list[int],
+               last: tuple) -> tuple[list[NodeInfo], dict[str, filters.Rejection], dict[str, scoring.Raw]] | None:
+        _, _, before, feasible, rejected, raw = last
+        entries = self._entries
+        changed = [i for i, (old, new) in enumerate(zip(before, versions, strict=True)) if old != new]
+        if changed:
+            raw = dict(raw)
+            images = self._images
+            for i in changed:
+                info = infos[i]
+                name = info.name
+                entry = entries.get(name)
+                if name not in raw or entry is None or entry[0] != shape or entry[1] != epoch:
+                    return None  # another node, or one that was not feasible: the full pass
+                entry = entries[name] = [shape, epoch, info.version, filters.run_filters(pod, info, facts), None]
+                if entry[3] is not None or images is None or images[0] != (shape, epoch):
+                    return None  # no longer feasible: the full pass (which reuses this entry)
+                entry[4] = raw[name] = scoring.raw_scores(facts, info, images[1])
+            self._last = (shape, epoch, versions, feasible, rejected, raw)
+        return list(feasible), dict(rejected), dict(raw)
+
+    def _evaluate(self, pod: Obj, facts: PodFacts, shape: str, epoch: int, infos: list[NodeInfo]
+                  ) -> tuple[list[NodeInfo], dict[str, filters.Rejection], dict[str, scoring.Raw] | None]:
+        """`evaluate`'s full pass: one pass over the nodes, each recomputed only when it changed."""
         entries = self._entries
         feasible: list[NodeInfo] = []
         rejected: dict[str, filters.Rejection] = {}

@@ -80,16 +80,18 @@ def combine(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw],
     return totals(pod, feasible, raw, spread_selector)[1]()
 
 
-def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selector: LabelSelector | None
-           ) -> tuple[dict[str, int], Callable[[], dict[str, dict[str, int]]]]:
+def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selector: LabelSelector | None,
+           spread: dict[str, int] | None = None) -> tuple[dict[str, int], Callable[[], dict[str, dict[str, int]]]]:
     """Each feasible node's weighted total, and a function giving what `combine` gives — every plugin's
     normalised score per node — built only when asked (a decision is rarely read, and building a
-    dict per node per cycle was a third of a scheduling cycle's cost in a 100-node cluster)."""
+    dict per node per cycle was a third of a scheduling cycle's cost in a 100-node cluster). `spread`:
+    PodTopologySpread's scores when the caller has them (SpreadMemo)."""
     # TaintToleration and NodeAffinity go through helper.DefaultNormalizeScore: scaled to 0..100 by the
     # maximum (TaintToleration reversed: fewer intolerable PreferNoSchedule taints is better).
     taint_top = max((r[0] for r in raw.values()), default=0)
     affinity_top = max((r[1] for r in raw.values()), default=0)
-    spread = _topology_spread(pod, feasible, spread_selector)
+    if spread is None:
+        spread = _topology_spread(pod, feasible, spread_selector)
     w_taint, w_affinity, w_fit = WEIGHTS["TaintToleration"], WEIGHTS["NodeAffinity"], WEIGHTS["NodeResourcesFit"]
     w_spread, w_balanced = WEIGHTS["PodTopologySpread"], WEIGHTS["NodeResourcesBalancedAllocation"]
     w_image = WEIGHTS["ImageLocality"]
@@ -159,6 +161,13 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
         return {info.name: 0 for info in feasible}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     memo_key = f"{namespace}\0{selector!r}"  # a string: its hash is computed once, not once per node
+    raw, _ = _spread_raw(_spread_counts(namespace, selector, memo_key, feasible), len(feasible))
+    return _spread_normalised(raw)
+
+
+def _spread_counts(namespace: str, selector: LabelSelector, memo_key: str,
+                   feasible: list[NodeInfo]) -> list[tuple[str, dict[str, str], int]]:
+    """(node, its labels, how many of its pods the selector matches) per feasible node."""
     nodes = []
     for info in feasible:  # NodeInfo's memos read inline: this runs for every node in every cycle
         memo = info.__dict__.get("_matching")
@@ -166,6 +175,12 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
         view = info.__dict__.get("_view")
         nodes.append((info.name, view[2] if view is not None and view[0] is info.node else info.labels,
                       count if count is not None else info.matching(namespace, selector, memo_key)))
+    return nodes
+
+
+def _spread_raw(nodes: list[tuple[str, dict[str, str], int]], feasible: int) -> tuple[dict[str, int], bool]:
+    """Each node's raw spreading score, and whether any node has a zone (then a node's score also
+    depends on the other nodes of its zone)."""
     zones = {labels[ZONE] for _, labels, _ in nodes if ZONE in labels}
     zone_counts: dict[str, int] = {}
     for _, labels, count in nodes:
@@ -173,7 +188,7 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
             zone_counts[labels[ZONE]] = zone_counts.get(labels[ZONE], 0) + count
     # DEFAULT_SPREAD unrolled (hostname, then zone: the same float sums in the same order).
     (host_key, host_skew), (zone_key, zone_skew) = DEFAULT_SPREAD
-    w_host, w_zone = math.log(len(feasible) + 2), math.log(len(zones) + 2)
+    w_host, w_zone = math.log(feasible + 2), math.log(len(zones) + 2)
     raw: dict[str, int] = {}
     for name, labels, count in nodes:
         score = 0.0
@@ -182,10 +197,83 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
         if zone_key in labels:
             score += zone_counts.get(labels[zone_key], 0) * w_zone + (zone_skew - 1)
         raw[name] = int(round(score))
+    return raw, bool(zones)
+
+
+def _spread_normalised(raw: dict[str, int]) -> dict[str, int]:
     low, high = min(raw.values()), max(raw.values())
     if high == 0:
         return {name: MAX_SCORE for name in raw}
     return {name: MAX_SCORE * (high + low - value) // high for name, value in raw.items()}
+
+
+class SpreadMemo:
+    """PodTopologySpread's scores of the latest cycle per (namespace, selector), patched where nodes changed.
+
+    A workload's replicas are scheduled one after another with the same selector, and between two
+    cycles only the node the previous replica went to changed: its raw score is recomputed and the
+    normalised scores are copied, rebuilt only when the lowest or highest raw score moved. The key
+    is exact: the feasible nodes' versions (unique across NodeInfos, so they also name the nodes in
+    order) and the cache epoch (Node labels). With zones every node depends on its zone's others,
+    so zoned clusters are always computed afresh."""
+
+    def __init__(self) -> None:
+        # memo key → (epoch, versions, names, {node: raw}, normalised scores)
+        self._states: dict[str, tuple[int, list[int], list[str], dict[str, int], dict[str, int]]] = {}
+
+    def scores(self, pod: Obj, feasible: list[NodeInfo], selector: LabelSelector | None,
+               epoch: int) -> dict[str, int]:
+        """What `_topology_spread` gives (the caller must not change the dict)."""
+        if selector is None or not feasible:
+            return {info.name: 0 for info in feasible}
+        namespace = (pod.get("metadata") or {}).get("namespace", "")
+        memo_key = f"{namespace}\0{selector!r}"
+        versions = [info.version for info in feasible]
+        state = self._states.get(memo_key)
+        if state is not None and state[0] == epoch and len(state[1]) == len(versions):
+            if state[1] == versions:
+                return state[4]
+            patched = self._patch(state, namespace, selector, memo_key, feasible, versions)
+            if patched is not None:
+                self._states[memo_key] = (epoch, versions, state[2], patched[0], patched[1])
+                return patched[1]
+        raw, zoned = _spread_raw(_spread_counts(namespace, selector, memo_key, feasible), len(feasible))
+        result = _spread_normalised(raw)
+        if zoned:
+            self._states.pop(memo_key, None)
+        else:
+            if len(self._states) > 1000:
+                self._states.clear()
+            self._states[memo_key] = (epoch, versions, [info.name for info in feasible], raw, result)
+        return result
+
+    @staticmethod
+    def _patch(state: tuple[int, list[int], list[str], dict[str, int], dict[str, int]], namespace: str,
+               selector: LabelSelector, memo_key: str, feasible: list[NodeInfo], versions: list[int]
+               ) -> tuple[dict[str, int], dict[str, int]] | None:
+        """(raw, normalised) with the changed nodes recomputed, or None when the nodes themselves changed."""
+        _, before, names, raw, result = state
+        changed = [i for i, (old, new) in enumerate(zip(before, versions, strict=True)) if old != new]
+        host_key, host_skew = DEFAULT_SPREAD[0]
+        w_host = math.log(len(feasible) + 2)
+        raw = dict(raw)
+        for i in changed:
+            info = feasible[i]
+            if info.name != names[i]:
+                return None
+            score = 0.0  # as _spread_raw: no node has a zone here
+            if host_key in info.labels:
+                score += info.matching(namespace, selector, memo_key) * w_host + (host_skew - 1)
+            raw[info.name] = int(round(score))
+        low, high = min(raw.values()), max(raw.values())
+        old_low, old_high = min(state[3].values()), max(state[3].values())
+        if (low, high) != (old_low, old_high) or high == 0:
+            return raw, _spread_normalised(raw)
+        result = dict(result)
+        for i in changed:
+            name = names[i]
+            result[name] = MAX_SCORE * (high + low - raw[name]) // high
+        return raw, result
 
 
 @lru_cache(maxsize=1024)
