@@ -5,15 +5,16 @@ and etcd when asked and answers three `v1 ComponentStatus` objects without a res
 Here the control plane lives on the control-plane node, so its health is that node's Ready
 condition; a failed node gives the connection errors the real probes report.
 
-Read by: server.resources (get and list of componentstatuses). Reads: store (Nodes).
+Read by: server.resources (get and list of componentstatuses). Reads: store (Nodes), scheduling.taints.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from kubelab.cluster.scheduling.taints import CONTROL_PLANE
+
 Obj = dict[str, Any]
-CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 # What `kubectl get cs` lists (kube-apiserver's order) and where each check looks when it fails.
 CHECKS = (("scheduler", "https://127.0.0.1:10259/healthz"),
           ("controller-manager", "https://127.0.0.1:10257/healthz"),
@@ -22,7 +23,7 @@ CHECKS = (("scheduler", "https://127.0.0.1:10259/healthz"),
 
 def control_plane(nodes: list[Obj]) -> Obj | None:
     """The node the control plane runs on: the one labelled so (kind), else the first (minikube)."""
-    labelled = [n for n in nodes if CONTROL_PLANE_LABEL in (n["metadata"].get("labels") or {})]
+    labelled = [n for n in nodes if CONTROL_PLANE in (n["metadata"].get("labels") or {})]
     candidates = labelled or nodes
     return candidates[0] if candidates else None
 

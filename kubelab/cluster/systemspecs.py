@@ -18,10 +18,11 @@ from typing import Any
 
 from kubelab.cluster.clock import rfc3339
 from kubelab.cluster.runtime.images_catalog_system import IMAGES
+from kubelab.cluster.scheduling.taints import CONTROL_PLANE
 
 Obj = dict[str, Any]
 NAMESPACE = "kube-system"
-CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+CONTROL_PLANE_LABEL = CONTROL_PLANE  # the kubeadm node-role label (same key as the control plane's taint)
 PKI = "/etc/kubernetes/pki"
 SERVICE_CIDR, POD_CIDR = "10.96.0.0/16", "10.244.0.0/16"
 COREFILE = """.:53 {

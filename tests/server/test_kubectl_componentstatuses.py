@@ -3,24 +3,7 @@ computed from the control-plane node's health when asked (kube-apiserver probes;
 
 from __future__ import annotations
 
-import pytest
-from apiserver_client import Served
-
-import kubelab
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("componentstatuses")
-    cluster = kubelab.Cluster(clock="stepped", seed=7, nodes=1)
-    handle = cluster.serve(kubeconfig=tmp / "kubeconfig")
-    home = tmp / "home"
-    home.mkdir()
-    try:
-        yield Served(cluster, handle, home)
-    finally:
-        handle.stop()
-        cluster.close()
+NODES = 1  # the served cluster (conftest) is one control-plane node
 
 
 def test_get_componentstatuses_warns_it_is_deprecated_and_lists_healthy_components(served):

@@ -11,40 +11,25 @@ Read by: cluster.network (install). Reads: controllers.base, controllers.endpoin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubelab.api import kinds
-from kubelab.cluster.controllers.base import Controller, Key
+from kubelab.cluster.controllers.base import Key
 from kubelab.cluster.controllers.endpointutil import (
     CONTROLLER,
     MANAGED_BY,
-    PODS,
     SERVICE_NAME,
-    index_for,
+    ServiceBackendsController,
     members,
     target_ref,
 )
 from kubelab.store.memory import thaw
-from kubelab.store.watch import Event
-
-if TYPE_CHECKING:
-    from kubelab.cluster.core import Cluster
 
 Obj = dict[str, Any]
 
 
-class EndpointSliceController(Controller):
+class EndpointSliceController(ServiceBackendsController):
     name = "endpointslice-controller"
-    primary = ("", "services")
-    secondary = (PODS,)
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.index = index_for(cluster)  # subscribed before this controller's own handlers
-        super().__init__(cluster)
-
-    def keys_for(self, event: Event) -> Iterable[Key]:
-        return self.index.services_for_pod(event)
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = key

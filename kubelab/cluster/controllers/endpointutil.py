@@ -9,13 +9,15 @@ whose selector matches the pod's old or new labels.
 per namespace, kept from watch events, so a pod change costs the Services that may select it and
 a Service sync costs its own pods — not a scan of the namespace (1,000 Services stay cheap).
 
-Read by: controllers.endpoints, controllers.endpointslice. Reads: store.
+Read by: controllers.endpoints, controllers.endpointslice. Reads: store, controllers.base.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from kubelab.cluster.controllers.base import Controller, Key
 from kubelab.store.watch import Event
 
 Obj = dict[str, Any]
@@ -120,6 +122,21 @@ def index_for(cluster: Any) -> SelectorIndex:
     if index is None or index.store is not cluster.store:
         index = cluster.selector_index = SelectorIndex(cluster.store)
     return index
+
+
+class ServiceBackendsController(Controller):
+    """A controller keyed by Service that also wakes for the pods its selector may match (both
+    Endpoints controllers): pod events reach it through the shared `SelectorIndex`."""
+
+    primary = SERVICES
+    secondary = (PODS,)
+
+    def __init__(self, cluster: Any) -> None:
+        self.index = index_for(cluster)  # subscribed before this controller's own handlers
+        super().__init__(cluster)
+
+    def keys_for(self, event: Event) -> Iterable[Key]:
+        return self.index.services_for_pod(event)
 
 
 def _first_pair(service: Obj) -> Pair | None:
