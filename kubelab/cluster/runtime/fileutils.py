@@ -36,26 +36,18 @@ def _when(node: Node, now: float) -> str:
     return strftime("%b %e  %Y", node.mtime)
 
 
-def _user(c: Call, uid: int) -> str:
+def _names_by_id(c: Call, path: str) -> dict[int, str]:
+    """uid → user (/etc/passwd) or gid → group (/etc/group); the first line for an id wins, as ls shows."""
+    names: dict[int, str] = {}
     try:
-        for line in c.fs.read_text("/etc/passwd").splitlines():
-            parts = line.split(":")
-            if len(parts) > 2 and parts[2] == str(uid):
-                return parts[0]
+        text = c.fs.read_text(path)
     except OSError:
-        pass
-    return str(uid)
-
-
-def _group(c: Call, gid: int) -> str:
-    try:
-        for line in c.fs.read_text("/etc/group").splitlines():
-            parts = line.split(":")
-            if len(parts) > 2 and parts[2] == str(gid):
-                return parts[0]
-    except OSError:
-        pass
-    return str(gid)
+        return names
+    for line in text.splitlines():
+        parts = line.split(":")
+        if len(parts) > 2 and parts[2].isdigit():
+            names.setdefault(int(parts[2]), parts[0])
+    return names
 
 
 @utility("ls")
@@ -120,6 +112,7 @@ def _print_entries(c: Call, entries: list[tuple[str, str]], long: bool, opts: di
             c.out(name + "\n")
         return
     rows = []
+    users, groups = _names_by_id(c, "/etc/passwd"), _names_by_id(c, "/etc/group")  # once per listing
     for name, path in entries:
         try:
             node = c.fs.stat(path, follow=False)
@@ -131,8 +124,8 @@ def _print_entries(c: Call, entries: list[tuple[str, str]], long: bool, opts: di
             (
                 _mode_string(node),
                 links,
-                _user(c, node.uid),
-                _group(c, node.gid),
+                users.get(node.uid, str(node.uid)),
+                groups.get(node.gid, str(node.gid)),
                 _size(node),
                 _when(node, c.session.now()),
                 name + suffix,

@@ -163,3 +163,11 @@ def test_nothing_reaches_the_host(monkeypatch):
     assert r.code == 0
     assert "KUBELAB_HOST_SECRET" not in r.output and "leaked" not in r.output
     assert "/work" not in r.output
+
+
+def test_long_listing_names_owners_from_the_containers_passwd_and_group():
+    box = Box("busybox")
+    r = box.sh("ls -l /etc/passwd")
+    assert r.stdout.split()[2:4] == ["root", "root"]
+    box.sh("echo 'root:x:0:0:admin:/root:/bin/sh' > /etc/passwd; echo 'wheel:x:0:' > /etc/group")
+    assert box.sh("ls -l /etc/hostname").stdout.split()[2:4] == ["root", "wheel"]
