@@ -10,8 +10,9 @@ ties are broken by the cluster's seeded generator, and the pod is bound (`spec.n
 Unschedulable pods wait, as in upstream's queue, for an event that may help (a node added or
 changed in labels, taints, schedulability or size; a bound pod gone) and are retried after
 their back-off (1 s doubling to 10 s), and at the latest every 5 minutes. Every attempt is kept
-in `decisions` for `Cluster.scheduling_decision` and summarised in the trace. A node's filter
-verdict and raw scores are reused while neither it nor the pod's shape changed (scheduling.memo).
+in `decisions` for `Cluster.scheduling_decision` and summarised in the trace. Each node's
+verdict and scores are kept from cycle to cycle and recomputed only for the nodes whose pods
+changed (scheduling.board, scheduling.memo).
 
 Read by: cluster.components, cluster.nodeops. Reads: controllers.base, cluster.scheduling.*.
 """
@@ -26,7 +27,8 @@ from kubelab.api.errors import ApiError
 from kubelab.api.selectors import LabelSelector, Requirement
 from kubelab.cluster.clock import rfc3339
 from kubelab.cluster.controllers.base import Controller, Key
-from kubelab.cluster.scheduling import memo, messages, scoring
+from kubelab.cluster.scheduling import memo, messages
+from kubelab.cluster.scheduling.board import Board
 from kubelab.cluster.scheduling.cache import SchedulerCache
 from kubelab.cluster.scheduling.decision import DecisionLog, SchedulingDecision
 from kubelab.cluster.scheduling.podfacts import pod_facts
@@ -82,8 +84,8 @@ class Scheduler(Controller):
     def __init__(self, cluster: Any) -> None:
         super().__init__(cluster)
         self.cache = SchedulerCache()
-        self._memo = memo.NodeMemo()
-        self._spread_memo = scoring.SpreadMemo()  # PodTopologySpread per workload, patched cycle to cycle
+        # Each node's verdict and score, patched cycle to cycle where nodes changed (scheduling.board).
+        self._board = Board(self.cache, memo.NodeMemo())
         self.decisions = DecisionLog()
         self._unschedulable: dict[Key, float] = {}  # pod → time of its last failed attempt
         self._retry_timers: dict[Key, Any] = {}
@@ -159,21 +161,15 @@ class Scheduler(Controller):
         ref = f"{key[0]}/{key[1]}"
         now = self.cluster.clock.now()
         decision = SchedulingDecision(ref, now, self.decisions.attempts(key) + 1, None)
-        infos = self.cache.nodes()
         facts = pod_facts(pod)  # PreFilter: the pod is read once, not once per node and plugin
-        shape, epoch = memo.shape_of(facts), self.cache.epoch
-        feasible, decision.rejected, raw = self._memo.evaluate(pod, facts, shape, epoch, infos)
-        if not feasible:
-            self._unschedulable_pod(pod, decision, {i.name: i for i in infos})
+        outcome = self._board.cycle(pod, facts, memo.shape_of(facts), self._spread_selector(pod))
+        decision.rejected = outcome.rejected
+        if not outcome.tied:
+            self._unschedulable_pod(pod, decision, {i.name: i for i in self.cache.nodes()})
         else:
-            if raw is not None:  # more than one feasible node: score them
-                selector = self._spread_selector(pod)
-                spread = self._spread_memo.scores(pod, feasible, selector, epoch)
-                by_node, decision.scores = scoring.totals(pod, feasible, raw, selector, spread)
-                best = max(by_node.values())
-                decision.tied = sorted(n for n, total in by_node.items() if total == best)
-            else:
-                decision.tied = [feasible[0].name]
+            if outcome.scores is not None:  # more than one feasible node: they were scored
+                decision.scores = outcome.scores
+            decision.tied = outcome.tied  # the best total's nodes, sorted
             node = decision.tied[0] if len(decision.tied) == 1 else self.cluster.rng.choice(decision.tied)
             self._bind(pod, node, decision)
         self.decisions.add(key, decision)

@@ -4,8 +4,11 @@ Like kube-scheduler's cache it is fed by watch events (`observe_pod`, `observe_n
 than re-listing the store on every attempt: a bound pod counts against its node (requests,
 non-zero requests for scoring, host ports, pod count) from the moment `spec.nodeName` is set
 until it is deleted or reaches Succeeded/Failed. Terminating pods still count, as upstream.
+A journal names the nodes whose pods changed, so a scheduling cycle can look at those alone
+(`mark`, `changed_since`).
 
-Read by: cluster.scheduler, scheduling.filters, scheduling.scoring, scheduling.memo. Reads: scheduling.resources.
+Read by: cluster.scheduler, scheduling.filters, scheduling.scoring, scheduling.memo, scheduling.board.
+Reads: scheduling.resources.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from kubelab.cluster.scheduling import resources
 Obj = dict[str, Any]
 PodKey = tuple[str, str]
 VERSIONS = itertools.count(1)  # NodeInfo versions and SchedulerCache epochs, never reused
+JOURNAL_LIMIT = 10_000  # changed-node names kept; a reader further behind recomputes everything
 
 
 @dataclass
@@ -157,6 +161,9 @@ class SchedulerCache:
         self._infos: dict[str, NodeInfo] = {}
         self._where: dict[PodKey, str] = {}
         self.epoch = next(VERSIONS)  # changes with any Node object (labels, taints, images, size)
+        # Names of the nodes whose pods changed, oldest first; position i of it is mark _journal_start + i.
+        self._journal: list[str] = []
+        self._journal_start = 0
 
     def info(self, name: str) -> NodeInfo:
         if name not in self._infos:
@@ -182,10 +189,30 @@ class SchedulerCache:
         previous = self._where.pop(key, None)
         if previous is not None:
             self.info(previous).remove(key)
+            self._note(previous)
         entry = bound_pod(pod) if pod is not None else None
         if entry is not None:
             self.info(entry.node).add(entry)
             self._where[key] = entry.node
+            self._note(entry.node)
+
+    def _note(self, node: str) -> None:
+        if len(self._journal) >= JOURNAL_LIMIT:
+            self._journal_start += len(self._journal)
+            self._journal = []
+        self._journal.append(node)
+
+    @property
+    def mark(self) -> int:
+        """A position in the journal of changed nodes: `changed_since(mark)` later names what changed after it."""
+        return self._journal_start + len(self._journal)
+
+    def changed_since(self, mark: int) -> list[str] | None:
+        """The nodes (with repeats) whose bound pods changed since `mark`, or None when the journal no
+        longer reaches back that far. Node objects changing are not in it: they move `epoch`."""
+        if mark < self._journal_start:
+            return None
+        return self._journal[mark - self._journal_start:]
 
     def node_of(self, key: PodKey) -> str | None:
         return self._where.get(key)

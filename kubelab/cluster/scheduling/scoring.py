@@ -8,15 +8,15 @@ constraints (spread by hostname with maxSkew 3, and by zone), counting pods that
 selectors of the Services and controllers that select the pod, so replicas of one ReplicaSet
 spread over the nodes. Integer arithmetic follows Go's (truncating division).
 
-Read by: cluster.scheduler, scheduling.memo. Reads: scheduling.cache, scheduling.filters, scheduling.taints,
-scheduling.podfacts, api.selectors.
+Read by: cluster.scheduler, scheduling.memo, scheduling.board.
+Reads: scheduling.cache, scheduling.filters, scheduling.taints, scheduling.podfacts, api.selectors.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from kubelab.api.selectors import LabelSelector
@@ -85,20 +85,15 @@ def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selec
     """Each feasible node's weighted total, and a function giving what `combine` gives — every plugin's
     normalised score per node — built only when asked (a decision is rarely read, and building a
     dict per node per cycle was a third of a scheduling cycle's cost in a 100-node cluster). `spread`:
-    PodTopologySpread's scores when the caller has them (SpreadMemo)."""
+    PodTopologySpread's scores when the caller has them."""
     # TaintToleration and NodeAffinity go through helper.DefaultNormalizeScore: scaled to 0..100 by the
     # maximum (TaintToleration reversed: fewer intolerable PreferNoSchedule taints is better).
-    taint_top = max((r[0] for r in raw.values()), default=0)
-    affinity_top = max((r[1] for r in raw.values()), default=0)
+    taint_top, affinity_top = tops(raw)
     if spread is None:
         spread = _topology_spread(pod, feasible, spread_selector)
     w_taint, w_affinity, w_fit = WEIGHTS["TaintToleration"], WEIGHTS["NodeAffinity"], WEIGHTS["NodeResourcesFit"]
     w_spread, w_balanced = WEIGHTS["PodTopologySpread"], WEIGHTS["NodeResourcesBalancedAllocation"]
     w_image = WEIGHTS["ImageLocality"]
-
-    def normalised(taint_raw: int, affinity_raw: int) -> tuple[int, int]:
-        taint = MAX_SCORE if taint_top == 0 else MAX_SCORE - MAX_SCORE * taint_raw // taint_top
-        return taint, 0 if affinity_top == 0 else MAX_SCORE * affinity_raw // affinity_top
 
     by_node: dict[str, int] = {}
     if taint_top == 0 and affinity_top == 0:  # the common case: no PreferNoSchedule taint, no preferred affinity
@@ -107,20 +102,45 @@ def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selec
             by_node[name] = base + w_fit * fit + w_spread * spread[name] + w_balanced * balanced + w_image * locality
     else:
         for name, (taint_raw, affinity_raw, fit, balanced, locality) in raw.items():
-            taint, affinity = normalised(taint_raw, affinity_raw)
+            taint, affinity = _normalised(taint_raw, affinity_raw, taint_top, affinity_top)
             by_node[name] = (w_taint * taint + w_affinity * affinity + w_fit * fit + w_spread * spread[name]
                              + w_balanced * balanced + w_image * locality)
 
-    def scores() -> dict[str, dict[str, int]]:
-        result: dict[str, dict[str, int]] = {}
-        for name, (taint_raw, affinity_raw, fit, balanced, locality) in raw.items():
-            taint, affinity = normalised(taint_raw, affinity_raw)
-            result[name] = {"TaintToleration": taint, "NodeAffinity": affinity, "NodeResourcesFit": fit,
-                            "PodTopologySpread": spread[name], "NodeResourcesBalancedAllocation": balanced,
-                            "ImageLocality": locality, "total": by_node[name]}
-        return result
+    return by_node, partial(plugin_scores, raw, spread, by_node)
 
-    return by_node, scores
+
+def _normalised(taint_raw: int, affinity_raw: int, taint_top: int, affinity_top: int) -> tuple[int, int]:
+    """TaintToleration and NodeAffinity after helper.DefaultNormalizeScore, given their highest raw scores."""
+    taint = MAX_SCORE if taint_top == 0 else MAX_SCORE - MAX_SCORE * taint_raw // taint_top
+    return taint, 0 if affinity_top == 0 else MAX_SCORE * affinity_raw // affinity_top
+
+
+def tops(raw: dict[str, Raw]) -> tuple[int, int]:
+    """The highest raw TaintToleration and NodeAffinity scores, which their normalisation divides by."""
+    return max((r[0] for r in raw.values()), default=0), max((r[1] for r in raw.values()), default=0)
+
+
+def node_total(raw: Raw, spread: int, taint_top: int, affinity_top: int) -> int:
+    """One node's weighted total, as `totals` computes it (given the highest raw scores, from `tops`)."""
+    taint_raw, affinity_raw, fit, balanced, locality = raw
+    taint, affinity = _normalised(taint_raw, affinity_raw, taint_top, affinity_top)
+    return (WEIGHTS["TaintToleration"] * taint + WEIGHTS["NodeAffinity"] * affinity + WEIGHTS["NodeResourcesFit"] * fit
+            + WEIGHTS["PodTopologySpread"] * spread + WEIGHTS["NodeResourcesBalancedAllocation"] * balanced
+            + WEIGHTS["ImageLocality"] * locality)
+
+
+def plugin_scores(raw: dict[str, Raw], spread: dict[str, int] | None,
+                  by_node: dict[str, int]) -> dict[str, dict[str, int]]:
+    """{node: {plugin: normalised score, …, "total": weighted sum}} in `raw`'s order (`spread` None: 0 each)."""
+    taint_top, affinity_top = tops(raw)
+    result: dict[str, dict[str, int]] = {}
+    for name, (taint_raw, affinity_raw, fit, balanced, locality) in raw.items():
+        taint, affinity = _normalised(taint_raw, affinity_raw, taint_top, affinity_top)
+        result[name] = {"TaintToleration": taint, "NodeAffinity": affinity, "NodeResourcesFit": fit,
+                        "PodTopologySpread": 0 if spread is None else spread[name],
+                        "NodeResourcesBalancedAllocation": balanced, "ImageLocality": locality,
+                        "total": by_node[name]}
+    return result
 
 
 # ------------------------------------------------------------------------------ plugins
@@ -161,11 +181,11 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
         return {info.name: 0 for info in feasible}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     memo_key = f"{namespace}\0{selector!r}"  # a string: its hash is computed once, not once per node
-    raw, _ = _spread_raw(_spread_counts(namespace, selector, memo_key, feasible), len(feasible))
-    return _spread_normalised(raw)
+    raw, _ = spread_raw(spread_counts(namespace, selector, memo_key, feasible), len(feasible))
+    return spread_normalised(raw)
 
 
-def _spread_counts(namespace: str, selector: LabelSelector, memo_key: str,
+def spread_counts(namespace: str, selector: LabelSelector, memo_key: str,
                    feasible: list[NodeInfo]) -> list[tuple[str, dict[str, str], int]]:
     """(node, its labels, how many of its pods the selector matches) per feasible node."""
     nodes = []
@@ -178,7 +198,7 @@ def _spread_counts(namespace: str, selector: LabelSelector, memo_key: str,
     return nodes
 
 
-def _spread_raw(nodes: list[tuple[str, dict[str, str], int]], feasible: int) -> tuple[dict[str, int], bool]:
+def spread_raw(nodes: list[tuple[str, dict[str, str], int]], feasible: int) -> tuple[dict[str, int], bool]:
     """Each node's raw spreading score, and whether any node has a zone (then a node's score also
     depends on the other nodes of its zone)."""
     zones = {labels[ZONE] for _, labels, _ in nodes if ZONE in labels}
@@ -200,80 +220,11 @@ def _spread_raw(nodes: list[tuple[str, dict[str, str], int]], feasible: int) -> 
     return raw, bool(zones)
 
 
-def _spread_normalised(raw: dict[str, int]) -> dict[str, int]:
+def spread_normalised(raw: dict[str, int]) -> dict[str, int]:
     low, high = min(raw.values()), max(raw.values())
     if high == 0:
         return {name: MAX_SCORE for name in raw}
     return {name: MAX_SCORE * (high + low - value) // high for name, value in raw.items()}
-
-
-class SpreadMemo:
-    """PodTopologySpread's scores of the latest cycle per (namespace, selector), patched where nodes changed.
-
-    A workload's replicas are scheduled one after another with the same selector, and between two
-    cycles only the node the previous replica went to changed: its raw score is recomputed and the
-    normalised scores are copied, rebuilt only when the lowest or highest raw score moved. The key
-    is exact: the feasible nodes' versions (unique across NodeInfos, so they also name the nodes in
-    order) and the cache epoch (Node labels). With zones every node depends on its zone's others,
-    so zoned clusters are always computed afresh."""
-
-    def __init__(self) -> None:
-        # memo key → (epoch, versions, names, {node: raw}, normalised scores)
-        self._states: dict[str, tuple[int, list[int], list[str], dict[str, int], dict[str, int]]] = {}
-
-    def scores(self, pod: Obj, feasible: list[NodeInfo], selector: LabelSelector | None,
-               epoch: int) -> dict[str, int]:
-        """What `_topology_spread` gives (the caller must not change the dict)."""
-        if selector is None or not feasible:
-            return {info.name: 0 for info in feasible}
-        namespace = (pod.get("metadata") or {}).get("namespace", "")
-        memo_key = f"{namespace}\0{selector!r}"
-        versions = [info.version for info in feasible]
-        state = self._states.get(memo_key)
-        if state is not None and state[0] == epoch and len(state[1]) == len(versions):
-            if state[1] == versions:
-                return state[4]
-            patched = self._patch(state, namespace, selector, memo_key, feasible, versions)
-            if patched is not None:
-                self._states[memo_key] = (epoch, versions, state[2], patched[0], patched[1])
-                return patched[1]
-        raw, zoned = _spread_raw(_spread_counts(namespace, selector, memo_key, feasible), len(feasible))
-        result = _spread_normalised(raw)
-        if zoned:
-            self._states.pop(memo_key, None)
-        else:
-            if len(self._states) > 1000:
-                self._states.clear()
-            self._states[memo_key] = (epoch, versions, [info.name for info in feasible], raw, result)
-        return result
-
-    @staticmethod
-    def _patch(state: tuple[int, list[int], list[str], dict[str, int], dict[str, int]], namespace: str,
-               selector: LabelSelector, memo_key: str, feasible: list[NodeInfo], versions: list[int]
-               ) -> tuple[dict[str, int], dict[str, int]] | None:
-        """(raw, normalised) with the changed nodes recomputed, or None when the nodes themselves changed."""
-        _, before, names, raw, result = state
-        changed = [i for i, (old, new) in enumerate(zip(before, versions, strict=True)) if old != new]
-        host_key, host_skew = DEFAULT_SPREAD[0]
-        w_host = math.log(len(feasible) + 2)
-        raw = dict(raw)
-        for i in changed:
-            info = feasible[i]
-            if info.name != names[i]:
-                return None
-            score = 0.0  # as _spread_raw: no node has a zone here
-            if host_key in info.labels:
-                score += info.matching(namespace, selector, memo_key) * w_host + (host_skew - 1)
-            raw[info.name] = int(round(score))
-        low, high = min(raw.values()), max(raw.values())
-        old_low, old_high = min(state[3].values()), max(state[3].values())
-        if (low, high) != (old_low, old_high) or high == 0:
-            return raw, _spread_normalised(raw)
-        result = dict(result)
-        for i in changed:
-            name = names[i]
-            result[name] = MAX_SCORE * (high + low - raw[name]) // high
-        return raw, result
 
 
 @lru_cache(maxsize=1024)
