@@ -19,6 +19,7 @@ Read by: cluster.components, cluster.nodeops. Reads: controllers.base, cluster.s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
@@ -27,7 +28,7 @@ from kubelab.api.errors import ApiError
 from kubelab.api.selectors import LabelSelector, Requirement
 from kubelab.cluster.clock import rfc3339
 from kubelab.cluster.controllers.base import Controller, Key
-from kubelab.cluster.scheduling import memo, messages
+from kubelab.cluster.scheduling import memo, messages, scoring
 from kubelab.cluster.scheduling.board import Board
 from kubelab.cluster.scheduling.cache import SchedulerCache
 from kubelab.cluster.scheduling.decision import DecisionLog, SchedulingDecision
@@ -44,6 +45,7 @@ COMPONENT = "default-scheduler"
 INITIAL_BACKOFF, MAX_BACKOFF = 1.0, 10.0
 MAX_UNSCHEDULABLE_WAIT = 300.0  # podMaxInUnschedulablePodsDuration
 POD = kinds.resolve("pods")
+POD_RESOURCE = ("", "pods")
 # Controllers and Services whose selectors make pods "the same workload" for default spreading.
 SPREAD_OWNERS = (("", "services"), ("", "replicationcontrollers"), ("apps", "replicasets"), ("apps", "statefulsets"))
 
@@ -90,18 +92,28 @@ class Scheduler(Controller):
         self._unschedulable: dict[Key, float] = {}  # pod → time of its last failed attempt
         self._retry_timers: dict[Key, Any] = {}
         self._selectors: dict[tuple, tuple[Obj, LabelSelector]] = {}  # owner → (its stored selector, parsed)
+        # (namespace, pod labels) → (default spreading selector, its key for scoring); emptied whenever a
+        # Service, ReplicationController, ReplicaSet or StatefulSet comes, goes or changes its selector.
+        self._spreading: dict[tuple, tuple[LabelSelector | None, str | None]] = {}
         for node in self.store.list(("", "nodes"))[0]:
             self.cache.observe_node(node, node["metadata"]["name"])
         for pod in self.store.list(self.primary)[0]:
             self.cache.observe_pod(pod, (pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
     # ------------------------------------------------------------------ events
+    def watched(self) -> Iterable[tuple[str, str]]:
+        return (*super().watched(), *SPREAD_OWNERS)
+
     def handle(self, event: Event) -> None:
         meta = event.object["metadata"]
-        if event.resource == ("", "nodes"):
-            self.cache.observe_node(None if event.type == "DELETED" else event.object, meta["name"])
-            if _node_changed(event.old, None if event.type == "DELETED" else event.object):
-                self._wake_unschedulable()
+        if event.resource != POD_RESOURCE:
+            if event.resource == ("", "nodes"):
+                self.cache.observe_node(None if event.type == "DELETED" else event.object, meta["name"])
+                if _node_changed(event.old, None if event.type == "DELETED" else event.object):
+                    self._wake_unschedulable()
+            elif event.old is None or event.type == "DELETED" or \
+                    (event.old.get("spec") or {}).get("selector") != (event.object.get("spec") or {}).get("selector"):
+                self._spreading.clear()  # one of SPREAD_OWNERS: which pods it selects may have changed
             return
         key = (meta.get("namespace", ""), meta["name"])
         deleted = event.type == "DELETED"
@@ -162,7 +174,7 @@ class Scheduler(Controller):
         now = self.cluster.clock.now()
         decision = SchedulingDecision(ref, now, self.decisions.attempts(key) + 1, None)
         facts = pod_facts(pod)  # PreFilter: the pod is read once, not once per node and plugin
-        outcome = self._board.cycle(pod, facts, memo.shape_of(facts), self._spread_selector(pod))
+        outcome = self._board.cycle(pod, facts, memo.shape_of(facts), *self._spreading_of(pod))
         decision.rejected = outcome.rejected
         if not outcome.tied:
             self._unschedulable_pod(pod, decision, {i.name: i for i in self.cache.nodes()})
@@ -262,6 +274,19 @@ class Scheduler(Controller):
         self.api.update(live, subresource="status")
 
     # ------------------------------------------------------------------ spreading
+    def _spreading_of(self, pod: Obj) -> tuple[LabelSelector | None, str | None]:
+        """`_spread_selector(pod)` and the key scoring knows it by, remembered per namespace and label set."""
+        meta = pod["metadata"]
+        key = (meta["namespace"], tuple((meta.get("labels") or {}).items()))
+        found = self._spreading.get(key)
+        if found is None:
+            selector = self._spread_selector(pod)
+            found = (selector, None if selector is None else scoring.spread_key(meta["namespace"], selector))
+            if len(self._spreading) > 10_000:
+                self._spreading.clear()
+            self._spreading[key] = found
+        return found
+
     def _spread_selector(self, pod: Obj) -> LabelSelector | None:
         """The default PodTopologySpread selector: the selectors of every Service, ReplicationController,
         ReplicaSet and StatefulSet that selects the pod, together (None when nothing selects it)."""

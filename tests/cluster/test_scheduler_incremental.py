@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 import kubelab
+from kubelab.cluster import scheduler
 from kubelab.cluster.scheduling import board, memo, scoring
 
 
@@ -46,9 +47,9 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     names: list[str] = []
     differences: list[str] = []
 
-    def compare(self, pod, facts, shape, selector):
+    def compare(self, pod, facts, shape, selector, spread_key):
         want_rejected, want_tied, want_scores = _from_scratch(pod, facts, shape, selector, self._cache)
-        got = patched(self, pod, facts, shape, selector)
+        got = patched(self, pod, facts, shape, selector, spread_key)
         scores = {} if got.scores is None else got.scores()
         for what, mine, theirs in (("rejected", got.rejected, want_rejected), ("tied", got.tied, want_tied),
                                    ("scores", scores, want_scores)):
@@ -57,7 +58,17 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         names.append(pod["metadata"]["name"])
         return got
 
+    cached_spreading = scheduler.Scheduler._spreading_of
+
+    def compare_spreading(self, pod):
+        got = cached_spreading(self, pod)
+        fresh = self._spread_selector(pod)
+        if repr(got[0]) != repr(fresh) or got[1] != (fresh and scoring.spread_key(pod["metadata"]["namespace"], fresh)):
+            differences.append(f"{pod['metadata']['name']} spreading: {got} != {fresh}")
+        return got
+
     monkeypatch.setattr(board.Board, "cycle", compare)
+    monkeypatch.setattr(scheduler.Scheduler, "_spreading_of", compare_spreading)
     yield names
     assert differences == []
 
@@ -114,6 +125,20 @@ def _edit_node(cluster: kubelab.Cluster, rng: random.Random) -> None:
     cluster.update(node)
 
 
+def _edit_service(cluster: kubelab.Cluster, rng: random.Random) -> None:
+    """Spreading selectors change: a Service for the batch pods comes and goes, web's selector moves."""
+    if rng.random() < 0.5:
+        if any(s["metadata"]["name"] == "batch" for s in cluster.list("services")):
+            cluster.delete("services", "batch")
+        else:
+            cluster.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "batch"},
+                            "spec": {"selector": {"app": "batch"}, "ports": [{"port": 80}]}})
+    else:
+        web = cluster.get("services", "web")
+        web["spec"]["selector"] = {"app": "solo"} if web["spec"]["selector"] == {"app": "web"} else {"app": "web"}
+        cluster.update(web)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_patched_cycles_equal_a_full_pass_under_random_cluster_changes(checked: list[str], seed: int) -> None:
     rng = random.Random(seed)
@@ -140,7 +165,9 @@ def test_patched_cycles_equal_a_full_pass_under_random_cluster_changes(checked: 
                 workers = [n["metadata"]["name"] for n in cluster.list("nodes", None)][1:]
                 name = rng.choice(workers)
                 cluster.cordon(name) if rng.random() < 0.5 else cluster.uncordon(name)
-            elif op < 0.95:
+            elif op < 0.93:
+                _edit_service(cluster, rng)
+            elif op < 0.96:
                 cluster.add_node(cpu=rng.choice(["2", "4"]))
             else:
                 workers = [n["metadata"]["name"] for n in cluster.list("nodes", None)][1:]

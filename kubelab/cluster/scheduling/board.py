@@ -68,14 +68,14 @@ class Board:
         self._epoch = cache.epoch
         self._states: dict[tuple[str, str | None], _State] = {}
 
-    def cycle(self, pod: Obj, facts: PodFacts, shape: str, selector: LabelSelector | None) -> Outcome:
+    def cycle(self, pod: Obj, facts: PodFacts, shape: str, selector: LabelSelector | None,
+              spread_key: str | None) -> Outcome:
         """Filter and score every node for `pod` (`shape`: memo.shape_of(facts); `selector`: the default
-        spreading selector, None when nothing selects the pod)."""
+        spreading selector, None when nothing selects the pod; `spread_key`: scoring.spread_key for it)."""
         cache = self._cache
         if cache.epoch != self._epoch:  # other Node objects: nothing kept is valid
             self._states.clear()
             self._epoch = cache.epoch
-        spread_key = None if selector is None else f"{facts.namespace}\0{selector!r}"
         key = (shape, spread_key)
         state = self._states.get(key)
         changed = None if state is None else cache.changed_since(state.mark)

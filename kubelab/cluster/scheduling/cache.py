@@ -143,14 +143,15 @@ def bound_pod(pod: Obj) -> BoundPod | None:
     node = spec.get("nodeName")
     if not node or resources.is_terminal(pod):
         return None
+    uses = resources.usage(pod)
     return BoundPod(
         namespace=meta.get("namespace", ""),
         name=meta["name"],
         node=node,
         labels=dict(meta.get("labels") or {}),
-        requests=resources.pod_requests(pod),
-        non_zero=resources.non_zero_requests(pod),
-        ports=resources.host_ports(pod),
+        requests=uses.requests,  # read only
+        non_zero=uses.non_zero,
+        ports=list(uses.ports),
         priority=int(spec.get("priority") or 0),
         terminating=bool(meta.get("deletionTimestamp")),
     )

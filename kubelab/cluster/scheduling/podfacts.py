@@ -10,16 +10,14 @@ Read by: scheduling.filters, scheduling.scoring, cluster.scheduler. Reads: sched
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubelab.cluster.scheduling import resources, taints
 
 Obj = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class PodFacts:
+class PodFacts(NamedTuple):  # a named tuple: made once per cycle, and a frozen dataclass's __init__ costs more
     pod: Obj
     namespace: str
     tolerations: tuple[Obj, ...]
@@ -39,6 +37,7 @@ def pod_facts(pod: Obj) -> PodFacts:
     node_affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
     required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
     containers = [*(spec.get("initContainers") or ()), *(spec.get("containers") or ())]
+    uses = resources.usage(pod)
     return PodFacts(
         pod=pod,
         namespace=(pod.get("metadata") or {}).get("namespace", ""),
@@ -48,8 +47,8 @@ def pod_facts(pod: Obj) -> PodFacts:
         node_selector=tuple((spec.get("nodeSelector") or {}).items()),
         required_terms=None if required is None else (required.get("nodeSelectorTerms") or []),
         preferred_terms=tuple(node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or ()),
-        host_ports=tuple(resources.host_ports(pod)),
-        requests=resources.pod_requests(pod),
-        non_zero=resources.non_zero_requests(pod),
+        host_ports=uses.ports,
+        requests=uses.requests,  # read only
+        non_zero=uses.non_zero,
         images=tuple(c.get("image") or "" for c in containers),
     )

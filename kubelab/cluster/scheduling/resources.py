@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubelab.api._quantity import QuantityError, parse_json
 
@@ -70,16 +70,35 @@ def _peak(total: dict[str, int], candidate: dict[str, int]) -> None:
             total[name] = value
 
 
-_last_requests: list[Any] = [None, None]  # (pod, its requests): filters and scores ask once per node
+class Usage(NamedTuple):
+    """What a pod uses on a node, as `pod_requests`, `non_zero_requests` and `host_ports` give it."""
+
+    requests: dict[str, int]  # shared: callers must not change it
+    non_zero: tuple[int, int]
+    ports: tuple[tuple[str, str, int], ...]
+
+
+# The latest pod's spec parts usage() read (containers, initContainers, overhead) and its Usage. A pod's stored
+# versions share them (the binding and status writes copy only the spec's top level), so the scheduling cycle
+# (PodFacts) and then the cache's entry for the pod it just bound compute them once.
+_last_usage: list[Any] = [None, None, None, None]
+
+
+def usage(pod: Obj) -> Usage:
+    """The pod's requests, non-zero requests and host ports, read once for consecutive versions of one pod."""
+    spec = pod.get("spec") or {}
+    containers, init, overhead = spec.get("containers"), spec.get("initContainers"), spec.get("overhead")
+    last = _last_usage
+    if last[0] is containers and last[1] is init and last[2] is overhead and last[3] is not None:
+        return last[3]
+    found = Usage(_pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
+    last[0], last[1], last[2], last[3] = containers, init, overhead, found
+    return found
 
 
 def pod_requests(pod: Obj) -> dict[str, int]:
     """What the pod asks of a node: {"cpu": millicores, "memory": bytes, …} (absent = 0)."""
-    if _last_requests[0] is pod:
-        return dict(_last_requests[1])
-    total = _pod_requests(pod)
-    _last_requests[0], _last_requests[1] = pod, total
-    return dict(total)
+    return dict(usage(pod).requests)
 
 
 def _pod_requests(pod: Obj) -> dict[str, int]:

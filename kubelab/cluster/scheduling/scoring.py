@@ -180,9 +180,15 @@ def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector
     if selector is None or not feasible:
         return {info.name: 0 for info in feasible}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
-    memo_key = f"{namespace}\0{selector!r}"  # a string: its hash is computed once, not once per node
+    memo_key = spread_key(namespace, selector)
     raw, _ = spread_raw(spread_counts(namespace, selector, memo_key, feasible), len(feasible))
     return spread_normalised(raw)
+
+
+def spread_key(namespace: str, selector: LabelSelector) -> str:
+    """What NodeInfo.matching remembers a (namespace, selector) count under: a string, whose hash is
+    computed once, not once per node."""
+    return f"{namespace}\0{selector!r}"
 
 
 def spread_counts(namespace: str, selector: LabelSelector, memo_key: str,
