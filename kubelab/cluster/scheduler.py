@@ -1,6 +1,7 @@
 """kube-scheduler: binds each Pending pod to the best node, or says precisely why none fits.
 
-A controller on Pods (and Nodes). A pod with no `spec.nodeName`, `schedulerName:
+A controller on Pods (and Nodes; Services and workload controllers only to notice when default
+spreading selectors change). A pod with no `spec.nodeName`, `schedulerName:
 default-scheduler` and no scheduling gates gets one scheduling cycle: every node goes through
 the filters (scheduling.filters); if none passes, preemption is considered
 (scheduling.preemption), the pod gets `PodScheduled=False/Unschedulable` with the FitError text

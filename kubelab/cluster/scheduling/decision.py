@@ -104,14 +104,21 @@ class DecisionLog:
     def __init__(self, pods: int = 1000, per_pod: int = 5) -> None:
         self._pods = pods
         self._per_pod = per_pod
+        # Least recently scheduled pod first. (A plain dict is slower here: finding its first key after many
+        # deletions at the front scans them.)
         self._items: OrderedDict[PodKey, list[SchedulingDecision]] = OrderedDict()
 
     def add(self, key: PodKey, decision: SchedulingDecision) -> None:
-        history = self._items.pop(key, [])
-        history.append(decision)
-        self._items[key] = history[-self._per_pod:]
-        while len(self._items) > self._pods:
-            self._items.popitem(last=False)
+        items = self._items
+        history = items.pop(key, None)
+        if history is None:
+            history = [decision]
+        else:
+            history.append(decision)
+            del history[:-self._per_pod]
+        items[key] = history
+        while len(items) > self._pods:
+            items.popitem(last=False)
 
     def latest(self, key: PodKey) -> SchedulingDecision | None:
         history = self._items.get(key)
