@@ -76,8 +76,9 @@ class SimClock:
     def call_at(self, when: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
         timer = Timer(when, next(self._seq), fn, background)
         heapq.heappush(self._heap, (when, timer.seq, timer))
-        with self.changed:
-            self.changed.notify_all()
+        if self.mode == "realtime":  # only the realtime thread waits on it (a stepped clock moves when asked)
+            with self.changed:
+                self.changed.notify_all()
         return timer
 
     def call_later(self, delay: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
