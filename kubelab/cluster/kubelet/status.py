@@ -255,18 +255,23 @@ def pod_status(
     stamp = rfc3339(now)
     merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS]
     for kind, verdict in conditions(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions):
-        before = old.get(kind) or {}
-        condition: Obj = {"type": kind}
-        if generation is not None:
-            condition["observedGeneration"] = generation
-        condition["status"] = verdict["status"]
-        condition["lastProbeTime"] = None
-        same = before.get("status") == verdict["status"] and before.get("lastTransitionTime")
-        condition["lastTransitionTime"] = before["lastTransitionTime"] if same else stamp
-        if verdict.get("reason"):
-            condition["reason"] = verdict["reason"]
-        if verdict.get("message"):
-            condition["message"] = verdict["message"]
+        # Built as one literal per shape (twice per pod on its way up, five conditions each): the
+        # key order is the Go struct's either way.
+        verdict_status = verdict["status"]
+        before = old.get(kind)
+        since = before.get("lastTransitionTime") if before is not None and before.get("status") == verdict_status \
+            else None
+        since = since or stamp
+        condition: Obj = ({"type": kind, "status": verdict_status, "lastProbeTime": None, "lastTransitionTime": since}
+                          if generation is None else
+                          {"type": kind, "observedGeneration": generation, "status": verdict_status,
+                           "lastProbeTime": None, "lastTransitionTime": since})
+        why = verdict.get("reason")
+        if why:
+            condition["reason"] = why
+        text = verdict.get("message")
+        if text:
+            condition["message"] = text
         merged.append(condition)
     status: Obj = {}
     if generation is not None:
