@@ -161,3 +161,21 @@ def test_nginx_listens_where_its_own_configuration_says_beside_a_default_nginx()
     assert c.exec("plain", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "localhost"]).stdout == "200"
     assert c.exec("custom", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "localhost:8080"]).stdout == "200"
     assert c.exec("custom", ["curl", "-s", "localhost:80"]).exit_code != 0
+
+
+def test_the_projected_token_carries_the_pods_claims_as_compact_json():
+    import json
+
+    c = make()
+    c.apply(pod("box", container("box", "busybox", "sleep", "3600")))
+    c.settle()
+    token = c.exec("box", ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"]).stdout
+    payload = token.split(".")[1]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    claims = json.loads(raw)
+    live = c.get("pods", "box")
+    assert raw == json.dumps(claims, separators=(",", ":"))
+    assert claims["kubernetes.io"] == {"namespace": "default", "node": {"name": live["spec"]["nodeName"]},
+                                       "pod": {"name": "box", "uid": live["metadata"]["uid"]},
+                                       "serviceaccount": {"name": "default"}}
+    assert claims["sub"] == "system:serviceaccount:default:default" and claims["exp"] - claims["iat"] == 3607
