@@ -118,7 +118,7 @@ class ImageStore:
             template.mountpoints.add(path)  # type: ignore[attr-defined]
         root = Volume.layered(template.root.nodes)  # the image's nodes, copied only when written
         for path, text in (files or {}).items():
-            root.nodes[path.strip("/")] = Node("file", data=text.encode(), mode=0o644, mtime=now)
+            root.nodes[path.strip("/")] = Node("file", text.encode(), 0o644, 0, 0, now)  # positional: cheaper
         return FileSystem(root)
 
     def user(self, image: Image, ctx: ProcessContext) -> dict:

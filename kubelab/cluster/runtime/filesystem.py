@@ -151,19 +151,19 @@ class FileSystem:
         root = mounts[0]
         plain_root = root.path == "/" and not root.sub
         root_nodes = root.volume.nodes
-        nested = mounts[:0:-1]  # the other mounts, deepest first (mount_of's order)
+        # A path inside another mount (the mount point itself, or under "<mount point>/") goes the
+        # long way; everything else is a key of the root volume.
+        nested = {m.path for m in mounts[1:]}
+        under = tuple(mp + "/" for mp in nested)
         done = "/"
         hops = 0
         while parts:
             name = parts.pop()
             candidate = done + name if done == "/" else done + "/" + name  # posixpath.join, for a plain name
-            for m in nested:
-                mp = m.path
-                if candidate == mp or (candidate.startswith(mp) and candidate[len(mp)] == "/"):
-                    node = self._node(candidate)
-                    break
+            if plain_root and candidate not in nested and not candidate.startswith(under):
+                node = root_nodes.get(candidate[1:])
             else:
-                node = root_nodes.get(candidate[1:]) if plain_root else self._node(candidate)
+                node = self._node(candidate)
             if node is None:
                 if name not in (".", "..") and parts and not self._virtual(candidate):
                     raise FsError(errno.ENOENT, path)
