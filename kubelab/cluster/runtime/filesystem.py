@@ -141,29 +141,28 @@ class FileSystem:
 
     def _resolve(self, path: str, follow_last: bool = True) -> str:
         """Follow symlinks component by component (like the kernel's path walk)."""
-        # The hottest function of a container's filesystem (nginx's start alone resolves ~35 paths):
-        # the walk looks nodes up itself instead of calling _node → mount_of for every component,
-        # which measured ~2× faster on container paths. Components are popped from the end of a
-        # reversed list (O(1)) rather than from the front.
+        # Hot (every exec, stat and read walks it): the walk looks root-volume nodes up itself
+        # rather than through _node → mount_of per component, and pops components from the end
+        # of a reversed list; ~10 % faster on a container's usual paths (measured with timeit).
         parts = [p for p in path.split("/") if p]
         parts.reverse()
         mounts = self.mounts
         root = mounts[0]
         plain_root = root.path == "/" and not root.sub
         root_nodes = root.volume.nodes
-        # A path inside another mount (the mount point itself, or under "<mount point>/") goes the
-        # long way; everything else is a key of the root volume.
-        nested = {m.path for m in mounts[1:]}
-        under = tuple(mp + "/" for mp in nested)
+        nested = mounts[:0:-1]  # the other mounts, deepest first (mount_of's order)
         done = "/"
         hops = 0
         while parts:
             name = parts.pop()
             candidate = done + name if done == "/" else done + "/" + name  # posixpath.join, for a plain name
-            if plain_root and candidate not in nested and not candidate.startswith(under):
-                node = root_nodes.get(candidate[1:])
+            for m in nested:
+                mp = m.path
+                if candidate == mp or (candidate.startswith(mp) and candidate[len(mp)] == "/"):
+                    node = self._node(candidate)
+                    break
             else:
-                node = self._node(candidate)
+                node = root_nodes.get(candidate[1:]) if plain_root else self._node(candidate)
             if node is None:
                 if name not in (".", "..") and parts and not self._virtual(candidate):
                     raise FsError(errno.ENOENT, path)
