@@ -28,7 +28,7 @@ from functools import lru_cache
 STEPPED_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: where every stepped cluster starts
 
 
-@dataclass
+@dataclass(slots=True)  # a pod on its way up makes four; thousands are pending at once
 class Timer:
     when: float
     seq: int

@@ -108,6 +108,8 @@ def _service_env(services: list[Obj]) -> dict[str, str]:
 def field_value(pod: Obj, path: str, pod_ip: str = "", host_ip: str = "") -> str:
     """A downward-API fieldRef, read from the pod."""
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    if path == "metadata.namespace":  # what every pod's token volume asks: answered before the regex
+        return str(meta.get("namespace", ""))
     keyed = _KEYED.match(path)
     if keyed:
         return str((meta.get(keyed.group(1)) or {}).get(keyed.group(2), ""))

@@ -13,6 +13,7 @@ Read by: kubelet.startup (image and create steps), kubelet.agent, kubelet.worker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kubelab.cluster.kubelet.stages import seconds_for
 from kubelab.cluster.runtime import (
@@ -141,6 +142,7 @@ def canonical(ref: str) -> str:
     return f"{repository}:{tag}" if tag else f"{repository}@{digest}"
 
 
+@lru_cache(maxsize=1024)  # a pure function of the text, asked at every container start
 def invalid_reference(ref: str) -> str | None:
     """The kubelet's InvalidImageName message, or None for a well-formed reference."""
     try:
