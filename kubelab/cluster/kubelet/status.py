@@ -166,10 +166,11 @@ def _readiness(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_pha
 
 
 def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
-    inits = by_name(init_statuses)
+    init_containers = spec.get("initContainers") or ()
+    inits = by_name(init_statuses) if init_containers else {}
     unknown: list[str] = []
     incomplete: list[str] = []
-    for container in spec.get("initContainers") or ():
+    for container in init_containers:
         status = inits.get(container["name"])
         if status is None:
             unknown.append(container["name"])
@@ -194,6 +195,8 @@ def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_p
 
 def _gates(spec: Obj, live_conditions: list[Obj]) -> Obj | None:
     """The Ready condition's verdict on readiness gates (None when all are met)."""
+    if not spec.get("readinessGates"):
+        return None
     present = {c.get("type"): c for c in live_conditions}
     missing = []
     false = []
