@@ -39,20 +39,34 @@ class Ipam:
 
     def __init__(self, cidr: str) -> None:
         network = ipaddress.ip_network(cidr or "10.244.0.0/24", strict=False)
-        hosts = list(network.hosts())
-        self.addresses = [str(ip) for ip in hosts[1:]]  # the first host is the bridge's gateway
-        self.gateway = str(hosts[0]) if hosts else ""
-        self.range_text = f"{hosts[0]}-{hosts[-1]}" if hosts else cidr
+        # The range's hosts as an arithmetic sequence, formatted one at a time when handed out:
+        # every node (and every kubelet restart) used to build ~250 address strings up front.
+        first, count = _host_range(network)
+        self._first = first + 1  # the first host is the bridge's gateway
+        self._count = max(count - 1, 0)
+        self._version = network.version
+        self.gateway = self._text(first) if count else ""
+        self.range_text = f"{self._text(first)}-{self._text(first + count - 1)}" if count else cidr
         self.used: dict[str, str] = {}  # pod uid → address
         self._taken: set[str] = set()
         self._next = 0
 
+    @property
+    def addresses(self) -> list[str]:
+        """Every address pods can get, in hand-out order."""
+        return [self._text(self._first + i) for i in range(self._count)]
+
+    def _text(self, value: int) -> str:
+        if self._version == 4:  # str(IPv4Address) goes through several layers; the dotted quad is this
+            return ".".join(map(str, value.to_bytes(4, "big")))
+        return str(ipaddress.IPv6Address(value))
+
     def allocate(self, uid: str) -> str | None:
         if uid in self.used:
             return self.used[uid]
-        for _ in range(len(self.addresses)):
-            address = self.addresses[self._next]
-            self._next = (self._next + 1) % len(self.addresses)
+        for _ in range(self._count):
+            address = self._text(self._first + self._next)
+            self._next = (self._next + 1) % self._count
             if address not in self._taken:
                 self._taken.add(address)
                 self.used[uid] = address
@@ -193,6 +207,18 @@ class Kubelet:
         r = router(self.cluster)
         if r is not None:
             r.watch(worker.key, sources)
+
+
+def _host_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    """(first host as an integer, how many hosts): what `network.hosts()` lists, without listing it."""
+    base, size = int(network.network_address), network.num_addresses
+    if network.version == 4:
+        if network.prefixlen >= 31:  # /31 and /32: every address is a host (RFC 3021)
+            return base, size
+        return base + 1, size - 2  # neither the network nor the broadcast address
+    if network.prefixlen >= 127:
+        return base, size
+    return base + 1, size - 1  # not the Subnet-Router anycast address
 
 
 def router(cluster: Any) -> KubeletRouter | None:

@@ -60,8 +60,25 @@ def config_data(obj: Obj) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- Services
+# Every container of a namespace gets the same Service variables until a Service changes: build them
+# once per set of Service objects. Keyed by the objects' identity and resourceVersion; each entry keeps
+# its Service objects alive, so an id is never reused while its entry exists.
+_SERVICE_ENVS: dict[tuple, tuple[list[Obj], dict[str, str]]] = {}
+
+
 def service_env(services: list[Obj]) -> dict[str, str]:
-    """`DB_SERVICE_HOST`, `DB_PORT_27017_TCP_ADDR`…: docker-links style variables for each Service."""
+    """`DB_SERVICE_HOST`, `DB_PORT_27017_TCP_ADDR`…: docker-links style variables for each Service
+    (a shared dict: read it, copy it, never change it)."""
+    key = tuple((id(svc), (svc.get("metadata") or {}).get("resourceVersion")) for svc in services)
+    found = _SERVICE_ENVS.get(key)
+    if found is None:
+        if len(_SERVICE_ENVS) >= 1024:
+            _SERVICE_ENVS.clear()
+        found = _SERVICE_ENVS[key] = (list(services), _service_env(services))
+    return found[1]
+
+
+def _service_env(services: list[Obj]) -> dict[str, str]:
     env: dict[str, str] = {}
     for svc in services:
         spec = svc.get("spec") or {}
@@ -91,6 +108,8 @@ def service_env(services: list[Obj]) -> dict[str, str]:
 def field_value(pod: Obj, path: str, pod_ip: str = "", host_ip: str = "") -> str:
     """A downward-API fieldRef, read from the pod."""
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    if path == "metadata.namespace":  # what every pod's token volume asks: answered before the regex
+        return str(meta.get("namespace", ""))
     keyed = _KEYED.match(path)
     if keyed:
         return str((meta.get(keyed.group(1)) or {}).get(keyed.group(2), ""))

@@ -13,6 +13,7 @@ Read by: kubelet.startup (image and create steps), kubelet.agent, kubelet.worker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kubelab.cluster.kubelet.stages import seconds_for
 from kubelab.cluster.runtime import (
@@ -118,7 +119,7 @@ class ImageStore:
             template.mountpoints.add(path)  # type: ignore[attr-defined]
         root = Volume.layered(template.root.nodes)  # the image's nodes, copied only when written
         for path, text in (files or {}).items():
-            root.nodes[path.strip("/")] = Node("file", data=text.encode(), mode=0o644, mtime=now)
+            root.nodes[path.strip("/")] = Node("file", text.encode(), 0o644, 0, 0, now)  # positional: cheaper
         return FileSystem(root)
 
     def user(self, image: Image, ctx: ProcessContext) -> dict:
@@ -141,6 +142,7 @@ def canonical(ref: str) -> str:
     return f"{repository}:{tag}" if tag else f"{repository}@{digest}"
 
 
+@lru_cache(maxsize=1024)  # a pure function of the text, asked at every container start
 def invalid_reference(ref: str) -> str | None:
     """The kubelet's InvalidImageName message, or None for a well-formed reference."""
     try:

@@ -166,10 +166,11 @@ def _readiness(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_pha
 
 
 def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
-    inits = by_name(init_statuses)
+    init_containers = spec.get("initContainers") or ()
+    inits = by_name(init_statuses) if init_containers else {}
     unknown: list[str] = []
     incomplete: list[str] = []
-    for container in spec.get("initContainers") or ():
+    for container in init_containers:
         status = inits.get(container["name"])
         if status is None:
             unknown.append(container["name"])
@@ -194,6 +195,8 @@ def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_p
 
 def _gates(spec: Obj, live_conditions: list[Obj]) -> Obj | None:
     """The Ready condition's verdict on readiness gates (None when all are met)."""
+    if not spec.get("readinessGates"):
+        return None
     present = {c.get("type"): c for c in live_conditions}
     missing = []
     false = []
@@ -255,18 +258,23 @@ def pod_status(
     stamp = rfc3339(now)
     merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS]
     for kind, verdict in conditions(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions):
-        before = old.get(kind) or {}
-        condition: Obj = {"type": kind}
-        if generation is not None:
-            condition["observedGeneration"] = generation
-        condition["status"] = verdict["status"]
-        condition["lastProbeTime"] = None
-        same = before.get("status") == verdict["status"] and before.get("lastTransitionTime")
-        condition["lastTransitionTime"] = before["lastTransitionTime"] if same else stamp
-        if verdict.get("reason"):
-            condition["reason"] = verdict["reason"]
-        if verdict.get("message"):
-            condition["message"] = verdict["message"]
+        # Built as one literal per shape (twice per pod on its way up, five conditions each): the
+        # key order is the Go struct's either way.
+        verdict_status = verdict["status"]
+        before = old.get(kind)
+        since = before.get("lastTransitionTime") if before is not None and before.get("status") == verdict_status \
+            else None
+        since = since or stamp
+        condition: Obj = ({"type": kind, "status": verdict_status, "lastProbeTime": None, "lastTransitionTime": since}
+                          if generation is None else
+                          {"type": kind, "observedGeneration": generation, "status": verdict_status,
+                           "lastProbeTime": None, "lastTransitionTime": since})
+        why = verdict.get("reason")
+        if why:
+            condition["reason"] = why
+        text = verdict.get("message")
+        if text:
+            condition["message"] = text
         merged.append(condition)
     status: Obj = {}
     if generation is not None:

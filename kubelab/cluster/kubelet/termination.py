@@ -23,6 +23,7 @@ from kubelab.api.errors import ApiError
 from kubelab.cluster.kubelet.containers import Container, Process
 from kubelab.cluster.kubelet.probes import http_probe
 from kubelab.cluster.kubelet.stages import MINIMUM_GRACE_PERIOD, seconds_for
+from kubelab.cluster.kubelet.startup import should_restart
 from kubelab.cluster.runtime import ExecError, ProcessContext, exec_
 from kubelab.cluster.runtime.process import SIGNAL_NUMBERS
 
@@ -214,8 +215,6 @@ def teardown(w: PodWorker) -> None:
 def completed(w: PodWorker) -> bool:
     """Every app container finished and none will run again (restartPolicy Never/OnFailure), or an
     init container failed under restartPolicy Never."""
-    from kubelab.cluster.kubelet.startup import should_restart
-
     policy = w.restart_policy
     for c in w.inits:
         if c.kind == "init" and c.current is not None and c.current.finished and c.current.exit_code != 0 \

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from kubelab.cluster.kubelet.env import config_data, config_map, field_value, resource_value, secret, secret_data
@@ -79,17 +80,27 @@ _HEADER = base64.urlsafe_b64encode(json.dumps(
 ).decode().rstrip("=")
 
 
+_ISSUER = json.dumps("https://kubernetes.default.svc.cluster.local")
+
+
+def _json(value: Any) -> str:
+    """One JSON value as json.dumps writes it (strings through its own C escaper)."""
+    return encode_basestring_ascii(value) if type(value) is str else json.dumps(value)
+
+
 def token(pod: Obj, now: float) -> str:
     """A bound service-account token: a JWT whose claims say who it is for (not a real signature)."""
     meta, spec = pod["metadata"], pod.get("spec") or {}
     account = spec.get("serviceAccountName") or "default"
-    issuer = "https://kubernetes.default.svc.cluster.local"
-    claims = {"aud": [issuer], "exp": int(now) + 3607, "iat": int(now), "iss": issuer,
-              "kubernetes.io": {"namespace": meta.get("namespace"), "node": {"name": spec.get("nodeName")},
-                                "pod": {"name": meta.get("name"), "uid": meta.get("uid")},
-                                "serviceaccount": {"name": account}},
-              "nbf": int(now), "sub": f"system:serviceaccount:{meta.get('namespace')}:{account}"}
-    raw = json.dumps(claims, separators=(",", ":")).encode()
+    namespace = meta.get("namespace")
+    t = int(now)
+    # The claims as json.dumps(..., separators=(",", ":")) writes them, keys in order, formatted
+    # directly: every pod mounts a token, and the generic encoder was a third of a pod's volume setup.
+    raw = (f'{{"aud":[{_ISSUER}],"exp":{t + 3607},"iat":{t},"iss":{_ISSUER},'
+           f'"kubernetes.io":{{"namespace":{_json(namespace)},"node":{{"name":{_json(spec.get("nodeName"))}}},'
+           f'"pod":{{"name":{_json(meta.get("name"))},"uid":{_json(meta.get("uid"))}}},'
+           f'"serviceaccount":{{"name":{_json(account)}}}}},'
+           f'"nbf":{t},"sub":{_json(f"system:serviceaccount:{namespace}:{account}")}}}').encode()
     signature = hashlib.sha256(raw).digest() * 8  # 256 bytes, the size of an RS256 signature
 
     def b64(data: bytes) -> str:

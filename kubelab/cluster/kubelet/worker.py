@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from kubelab.api.errors import ApiError
+from kubelab.cluster.kubelet import startup, termination
 from kubelab.cluster.kubelet import status as pod_status
 from kubelab.cluster.kubelet.containers import Container, Instance
 from kubelab.cluster.kubelet.stages import STAGES
@@ -156,8 +157,6 @@ class PodWorker:
             return
         self.pod = live
         self._refresh_specs()
-        from kubelab.cluster.kubelet import startup, termination
-
         if live["metadata"].get("deletionTimestamp"):
             termination.begin(self)
             return
@@ -181,7 +180,7 @@ class PodWorker:
             self.later("project", self.now + STAGES["project"].seconds, self._project)
 
     def _project(self) -> None:
-        from kubelab.cluster.kubelet import startup, volumes
+        from kubelab.cluster.kubelet import volumes
 
         live = self.live()
         if live is not None and self.volumes is not None and not self.terminating:
@@ -196,8 +195,6 @@ class PodWorker:
         if self.now + 1e-9 < deadline:
             self.later("deadline", deadline)
             return False
-        from kubelab.cluster.kubelet import termination
-
         termination.deadline_exceeded(self)
         return True
 

@@ -117,13 +117,15 @@ def run_external(sh: Shell, argv: list[str], env: dict[str, str], io: IO, *, pid
 
 
 def run_file(sh: Shell, path: str, node: Node, argv: list[str], env: dict[str, str], io: IO, pid: int) -> Run:
-    from kubelab.cluster.runtime.shell_command import run_shell  # the shell is itself a program
-
+    # The shell is itself a program (run_shell), imported where a shell runs: every container start
+    # comes through here, most of them not for a shell.
     session = sh.session
     data = node.data
     if data.startswith(ELF_MARK):
         impl = data[len(ELF_MARK) :].decode()
         if impl in ("sh", "ash", "dash", "bash"):
+            from kubelab.cluster.runtime.shell_command import run_shell
+
             return (yield from run_shell(session, argv, io, pid=pid, env=env, cwd=sh.cwd))
         if impl.startswith("program:"):
             from kubelab.cluster.runtime.programs import run_program
@@ -142,6 +144,8 @@ def run_file(sh: Shell, path: str, node: Node, argv: list[str], env: dict[str, s
     except FsError:
         sh.error(io, f"{argv[0]}: Permission denied")
         return 126
+    from kubelab.cluster.runtime.shell_command import run_shell
+
     if text.startswith("#!"):
         line = text.splitlines()[0][2:].strip().split(None, 1)
         if not line:

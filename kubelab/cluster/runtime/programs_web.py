@@ -69,15 +69,29 @@ def nginx_config(proc: Proc) -> tuple[list[int], str, bool]:
             path = f"/etc/nginx/conf.d/{name}"
             if name.endswith(".conf") and fs.isfile(path):
                 texts.append(fs.read_text(path))
-    text = "\n".join(re.sub(r"#.*", "", t) for t in texts)
-    ports = sorted({int(p) for p in re.findall(r"\blisten\s+(?:[\d.]+:)?(\d+)", text)}) or [80]
-    root = re.search(r"\broot\s+([^;\s]+)\s*;", text)
-    daemon_off = re.search(r"\bdaemon\s+off\s*;", text) is not None
-    return ports, root.group(1) if root else "/usr/share/nginx/html", daemon_off
+    return _parse_nginx_config(tuple(texts))
 
 
-def nginx_server(proc: Proc) -> dict[int, HttpHandler]:
-    ports, root, _ = nginx_config(proc)
+_PARSED: dict[tuple[str, ...], tuple[list[int], str, bool]] = {}  # every container of an image has the same files
+
+
+def _parse_nginx_config(texts: tuple[str, ...]) -> tuple[list[int], str, bool]:
+    found = _PARSED.get(texts)
+    if found is None:
+        if len(_PARSED) >= 256:  # configurations edited inside containers: keep the cache bounded
+            _PARSED.clear()
+        text = "\n".join(re.sub(r"#.*", "", t) for t in texts)
+        ports = sorted({int(p) for p in re.findall(r"\blisten\s+(?:[\d.]+:)?(\d+)", text)}) or [80]
+        root = re.search(r"\broot\s+([^;\s]+)\s*;", text)
+        daemon_off = re.search(r"\bdaemon\s+off\s*;", text) is not None
+        found = _PARSED[texts] = (ports, root.group(1) if root else "/usr/share/nginx/html", daemon_off)
+    ports, root_dir, daemon_off = found
+    return list(ports), root_dir, daemon_off
+
+
+def nginx_server(proc: Proc, config: tuple[list[int], str, bool] | None = None) -> dict[int, HttpHandler]:
+    """Each port's HTTP handler; `config` is nginx_config's answer when the caller has just read it."""
+    ports, root, _ = config if config is not None else nginx_config(proc)
     server = f"nginx/{proc.version.split()[0]}"
     access_log = proc.options.get("log_to_stdout", True)
 
@@ -156,7 +170,8 @@ def nginx(proc: Proc) -> Run:
         proc.err(f"{proc.stamp('%Y/%m/%d %H:%M:%S')} [notice] {proc.pid}#{proc.pid}: signal process started\n")
         return 0
     globals_ = " ".join(args[args.index("-g") + 1 : args.index("-g") + 2]) if "-g" in args else ""
-    ports, _, daemon_off_conf = nginx_config(proc)
+    config = nginx_config(proc)
+    _, _, daemon_off_conf = config
     if "daemon off" not in globals_ and not daemon_off_conf:
         return 0  # nginx forks into the background and the container's main process is gone
     log = proc.options.get("log_to_stdout", True)
@@ -181,7 +196,7 @@ def nginx(proc: Proc) -> Run:
         )
         for pid in workers:
             proc.err(f"{stamp()} [notice] {me}: start worker process {pid}\n")
-    for port, handler in nginx_server(proc).items():
+    for port, handler in nginx_server(proc, config).items():  # the files just read: no second read
         proc.listen(port, handler)
 
     def shutdown(s: Signal) -> Run:

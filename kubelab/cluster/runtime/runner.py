@@ -94,12 +94,13 @@ def passwd_rows(fs: FileSystem) -> list[list[str]]:
     return rows
 
 
-def credentials(image: Image, ctx: ProcessContext) -> tuple[Cred, str]:
-    """The process's uid/gids and user name from securityContext (ctx.user) or the image's USER."""
+def credentials(image: Image, ctx: ProcessContext, rows: list[list[str]] | None = None) -> tuple[Cred, str]:
+    """The process's uid/gids and user name from securityContext (ctx.user) or the image's USER
+    (`rows`: the container's passwd_rows, when the caller has just read them)."""
     spec = ctx.user or image.user or "0"
     user, _, group = spec.partition(":")
     uid, gid, name = 0, 0, None
-    for fields in passwd_rows(ctx.fs):
+    for fields in passwd_rows(ctx.fs) if rows is None else rows:
         if len(fields) < 7:
             continue
         if fields[0] == user or (user.isdigit() and fields[2] == user):
@@ -113,19 +114,21 @@ def credentials(image: Image, ctx: ProcessContext) -> tuple[Cred, str]:
     return Cred(uid, gids), name or str(uid)
 
 
-def make_session(image: Image, ctx: ProcessContext, *, budget: int = STEP_BUDGET) -> Session:
+def make_session(image: Image, ctx: ProcessContext, *, budget: int = STEP_BUDGET,
+                 rows: list[list[str]] | None = None) -> Session:
     fam = family(image.family)
-    cred, user_name = credentials(image, ctx)
+    cred, user_name = credentials(image, ctx, rows)
     return Session(ctx, image, Budget(ctx.now, budget), cred, user_name, fam.flavor, fam.dialect or "ash")
 
 
-def container_env(image: Image, ctx: ProcessContext, cred: Cred) -> dict[str, str]:
+def container_env(image: Image, ctx: ProcessContext, cred: Cred,
+                  rows: list[list[str]] | None = None) -> dict[str, str]:
     """The image's ENV under the container's env, plus what runc adds (HOSTNAME, HOME, PATH)."""
     env = {"PATH": DEFAULT_PATH, **image.env, "HOSTNAME": ctx.hostname, **ctx.env}
     if "HOME" not in env:
         home = "/root" if cred.uid == 0 else "/"
         uid = str(cred.uid)
-        for f in passwd_rows(ctx.fs):
+        for f in passwd_rows(ctx.fs) if rows is None else rows:
             if len(f) > 5 and f[2] == uid:
                 home = f[5]
         env["HOME"] = home
@@ -175,8 +178,9 @@ def start(argv: list[str], image: Image, ctx: ProcessContext, *, budget: int = S
     """Start a container's main process (PID 1). Raises StartError (exit code 128) if runc would fail."""
     if ctx.fs.now is unset_clock:
         ctx.fs.now = ctx.now
-    session = make_session(image, ctx, budget=budget)
-    env = container_env(image, ctx, session.cred)
+    rows = passwd_rows(ctx.fs)  # read once for the user and for HOME (nothing writes in between)
+    session = make_session(image, ctx, budget=budget, rows=rows)
+    env = container_env(image, ctx, session.cred, rows)
     cwd = ctx.workdir or image.workdir or "/"
     if not ctx.fs.isdir(cwd):
         ctx.fs.mkdir(cwd, parents=True, force=True)  # runc creates a missing working directory
@@ -191,8 +195,9 @@ def start(argv: list[str], image: Image, ctx: ProcessContext, *, budget: int = S
 
 def exec_(argv: list[str], image: Image, ctx: ProcessContext, *, budget: int = STEP_BUDGET) -> Program:
     """Run a command in a running container (`kubectl exec`). Raises ExecError if it cannot start."""
-    session = make_session(image, ctx, budget=budget)
-    env = container_env(image, ctx, session.cred)
+    rows = passwd_rows(ctx.fs)  # read once for the user and for HOME (nothing writes in between)
+    session = make_session(image, ctx, budget=budget, rows=rows)
+    env = container_env(image, ctx, session.cred, rows)
     cwd = ctx.workdir or image.workdir or "/"
     try:
         _check_executable(argv, image, session, env, cwd)

@@ -207,3 +207,18 @@ def test_a_crashing_sidecar_restarts_beside_the_running_app():
     c.advance(120)
     assert state(c, "app", "helper", init=True)["restartCount"] >= 2
     assert state(c, "app")["restartCount"] == 0 and phase(c, "app") == "Running"
+
+
+def test_pod_addresses_are_the_range_hosts_after_the_gateway_handed_out_in_turn():
+    import ipaddress
+
+    from kubelab.cluster.kubelet.agent import Ipam
+
+    for cidr in ("10.244.3.0/24", "10.0.0.0/30", "10.0.0.0/31", "fd00::/120"):
+        hosts = [str(ip) for ip in ipaddress.ip_network(cidr).hosts()]
+        ipam = Ipam(cidr)
+        assert ipam.gateway == hosts[0] and ipam.range_text == f"{hosts[0]}-{hosts[-1]}"
+        given = [ipam.allocate(f"pod-{i}") for i in range(len(hosts) - 1)]
+        assert given == hosts[1:] and ipam.allocate("one-too-many") is None
+        ipam.release("pod-0")
+        assert ipam.allocate("again") == hosts[1]

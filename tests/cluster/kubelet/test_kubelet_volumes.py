@@ -131,3 +131,51 @@ def test_services_of_the_namespace_become_environment_variables():
             "REDIS_PRIMARY_PORT_6379_TCP_PORT=6379", "REDIS_PRIMARY_PORT_6379_TCP_ADDR=10.96.0.20",
             "HOSTNAME=box"} <= set(env)
     assert not [line for line in c.exec("quiet", ["env"]).stdout.splitlines() if line.startswith("REDIS")]
+
+
+def test_a_changed_service_reaches_the_environment_of_pods_started_after_the_change():
+    c = make()
+    svc = c.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+                   "spec": {"clusterIP": "10.96.0.30", "selector": {"app": "db"}, "ports": [{"port": 5432}]}})[0]
+    c.apply(pod("before", container("box", "busybox", "sleep", "3600")))
+    c.settle()
+    svc["spec"]["ports"] = [{"port": 6432}]
+    c.update(svc)
+    c.apply(pod("after", container("box", "busybox", "sleep", "3600")))
+    c.settle()
+    before = set(c.exec("before", ["env"]).stdout.splitlines())
+    after = set(c.exec("after", ["env"]).stdout.splitlines())
+    assert "DB_SERVICE_PORT=5432" in before and "DB_SERVICE_PORT=6432" in after
+    assert "DB_PORT=tcp://10.96.0.30:6432" in after and "DB_PORT=tcp://10.96.0.30:5432" not in after
+
+
+def test_nginx_listens_where_its_own_configuration_says_beside_a_default_nginx():
+    c = make()
+    c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf"},
+             "data": {"default.conf": "server {\n  listen 8080;\n  root /usr/share/nginx/html;\n}\n"}})
+    c.apply(pod("plain", container("web", "nginx:1.25")))
+    c.apply(pod("custom", container("web", "nginx:1.25",
+                                    volumeMounts=[{"name": "conf", "mountPath": "/etc/nginx/conf.d"}]),
+                volumes=[{"name": "conf", "configMap": {"name": "conf"}}]))
+    c.settle()
+    assert c.exec("plain", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "localhost"]).stdout == "200"
+    assert c.exec("custom", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "localhost:8080"]).stdout == "200"
+    assert c.exec("custom", ["curl", "-s", "localhost:80"]).exit_code != 0
+
+
+def test_the_projected_token_carries_the_pods_claims_as_compact_json():
+    import json
+
+    c = make()
+    c.apply(pod("box", container("box", "busybox", "sleep", "3600")))
+    c.settle()
+    token = c.exec("box", ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"]).stdout
+    payload = token.split(".")[1]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    claims = json.loads(raw)
+    live = c.get("pods", "box")
+    assert raw == json.dumps(claims, separators=(",", ":"))
+    assert claims["kubernetes.io"] == {"namespace": "default", "node": {"name": live["spec"]["nodeName"]},
+                                       "pod": {"name": "box", "uid": live["metadata"]["uid"]},
+                                       "serviceaccount": {"name": "default"}}
+    assert claims["sub"] == "system:serviceaccount:default:default" and claims["exp"] - claims["iat"] == 3607

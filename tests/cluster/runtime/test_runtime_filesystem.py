@@ -171,3 +171,14 @@ def test_long_listing_names_owners_from_the_containers_passwd_and_group():
     assert r.stdout.split()[2:4] == ["root", "root"]
     box.sh("echo 'root:x:0:0:admin:/root:/bin/sh' > /etc/passwd; echo 'wheel:x:0:' > /etc/group")
     assert box.sh("ls -l /etc/hostname").stdout.split()[2:4] == ["root", "wheel"]
+
+
+def test_paths_resolve_through_links_into_mounts_and_through_mounts_nested_in_mounts():
+    box = Box("busybox")
+    box.fs.mount("/mnt/vol", Volume(), read_only=False)
+    box.fs.mount("/mnt/vol/conf", {"key": "v1"})
+    r = box.sh("mkdir /mnt/vol/data && echo hi > /mnt/vol/data/f && ln -s /mnt/vol/data /shortcut && "
+               "cat /shortcut/f /mnt/vol/conf/key; echo; ls /mnt/vol; cat /mnt/volume/f")
+    assert r.stdout == "hi\nv1\nconf\ndata\n" and "No such file or directory" in r.stderr
+    assert box.fs.read("/shortcut/f") == b"hi\n" and box.fs.is_read_only("/mnt/vol/conf/key")
+    assert not box.fs.is_read_only("/shortcut/f")
