@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import marshal
 import re
 from typing import Any, cast
 
@@ -302,24 +303,37 @@ _RULES = {
 }
 
 
-# Pod specs that passed every spec rule on create, by their exact text (repr keeps 1, 1.0 and True,
-# lists and tuples apart). Thousands of pods share one spec — a template's replicas, a density
-# test — so once one passed, the next need only their metadata checked. Each pod's token volume
-# has its own random name (kube-api-access-xxxxx): the key stands a placeholder in for it, which
-# changes no rule's verdict (the name is a valid DNS label either way, renamed everywhere it occurs).
-_CLEAN_POD_SPECS: set[str] = set()
+# Pod specs that passed every spec rule on create, by their exact content. Thousands of pods share
+# one spec — a template's replicas, a density test — so once one passed, the next need only their
+# metadata checked. Each pod's token volume has its own random name (kube-api-access-xxxxx): the key
+# stands a placeholder in for it wherever it is a whole string, which changes no rule's verdict (the
+# name is a valid DNS label either way, and it is renamed everywhere it is referenced).
+_CLEAN_POD_SPECS: set[str | bytes] = set()
 _CLEAN_POD_SPECS_MAX = 1024
 _TOKEN_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")
+# marshal's format 2 writes exact types (True, 1 and 1.0, lists and tuples stay apart), dicts in
+# their order, and no back-references, so equal keys mean equal specs. It refuses any other type
+# (a str or dict subclass): those take repr, slower (measured 20 µs against 6 µs for a pause pod).
+_MARSHAL_FORMAT = 2
+# A token name as format 2 writes a whole string: type, 4-byte length, UTF-8 text; its placeholder
+# cannot occur in an encoding otherwise (UTF-8 never has 0xFF; numbers hold fewer than 21 in a row).
+_TOKEN_LEN = len("kube-api-access-xxxxx")
+_STRING_HEAD = b"u" + _TOKEN_LEN.to_bytes(4, "little")
+_TOKEN_PLACEHOLDER = _STRING_HEAD + b"\xff" * _TOKEN_LEN
 
 
-def _pod_spec_key(spec: dict) -> str:
-    text = repr(spec)  # repr escapes a NUL in a string, so the NUL placeholder cannot occur otherwise
+def _pod_spec_key(spec: dict) -> str | bytes:
     tokens: list[str] = []
     for volume in spec.get("volumes") or ():
         name = volume.get("name") if type(volume) is dict and "projected" in volume else None
         if type(name) is str and _TOKEN_VOLUME.fullmatch(name):
             tokens.append(name)
-    return text.replace(tokens[0], "\0") if len(tokens) == 1 else text
+    try:
+        data = marshal.dumps(spec, _MARSHAL_FORMAT)
+    except ValueError:
+        text = repr(spec)  # repr escapes a NUL in a string, so the NUL placeholder cannot occur otherwise
+        return text.replace(tokens[0], "\0") if len(tokens) == 1 else text
+    return data.replace(_STRING_HEAD + tokens[0].encode(), _TOKEN_PLACEHOLDER) if len(tokens) == 1 else data
 
 
 def _validate_pod_create(obj: dict, errs: Errors) -> None:
