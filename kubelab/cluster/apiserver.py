@@ -116,9 +116,11 @@ class ApiServer(ComponentWrites):
                            f"(post {kind.plural})")
         ns = namespace_of(kind, obj, namespace)
         warnings: builtins.list[str] = []
-        if not decoded:
+        # Our private copy, in the store's interned form (the store keeps it as is): decode returns one.
+        if decoded:
+            obj = freeze(obj)
+        else:
             obj, warnings = validation.decode(obj, kind, field_validation)
-        obj = freeze(obj)  # our private copy, in the store's interned form (the store keeps it as is)
         meta = obj.setdefault("metadata", {})
         if kind.namespaced:
             meta["namespace"] = ns
@@ -216,8 +218,7 @@ class ApiServer(ComponentWrites):
             raise invalid(kind.kind, kind.group, "", [FieldError("Required", "metadata.name", detail="name or "
                                                                  "generateName is required")])
         old = self.get(kind, ns, name)
-        obj, _ = validation.decode(obj, kind, field_validation)
-        obj = freeze(obj)
+        obj, _ = validation.decode(obj, kind, field_validation)  # a private copy in the store's form
         meta = obj.setdefault("metadata", {})
         old_meta = old["metadata"]
         wanted_rv = meta.get("resourceVersion")
