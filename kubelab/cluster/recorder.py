@@ -99,6 +99,7 @@ class EventRecorder:
         self._write = write
         self._recent: dict[tuple, tuple[float, dict[str, Any]]] = {}
         self._recent_limit = _PRUNE_AT
+        self._recent_since: float | None = None  # no entry is older than this
         # Names handed out that a later event could still be given: name → its nanosecond stamp.
         self._names: dict[str, int] = {}
         self._names_limit = _PRUNE_AT
@@ -131,7 +132,18 @@ class EventRecorder:
             event["lastTimestamp"] = stamp
             stored = self._write(event, previous[1])
         else:
-            name = self._new_name(ref["name"], int(now * 1e9))
+            nanos = at = int(now * 1e9)
+            name = f"{ref['name']}.{at:x}"
+            names = self._names
+            if name in names:
+                # Two events of one object in the same nanosecond: the second is offset by the
+                # number of events created so far — a stamp no earlier name can have, as it grows.
+                at = nanos + self._created
+                name = f"{ref['name']}.{at:x}"
+            names[name] = at
+            self._created += 1
+            if len(names) > self._names_limit:
+                self._prune_names(nanos)
             source = {"component": component}
             if host:
                 source["host"] = host
@@ -154,34 +166,33 @@ class EventRecorder:
             stored = self._write(event, None)
         recent = self._recent
         recent[key] = (now, stored)
+        if self._recent_since is None:
+            self._recent_since = now
         if len(recent) > self._recent_limit:
             self._prune_recent(now)
         return stored
 
-    def _new_name(self, object_name: str, nanos: int) -> str:
-        """`<object>.<hex nanoseconds>`, unique among every name this recorder gave."""
-        names = self._names
-        name = f"{object_name}.{nanos:x}"
-        stamp = nanos
-        while name in names:  # two events of one object in the same nanosecond
-            stamp = nanos + self._created
-            name = f"{object_name}.{stamp:x}"
-        names[name] = stamp
-        self._created += 1
-        if len(names) > self._names_limit:
-            # Names stamped before this nanosecond can never come up again: every later candidate
-            # is stamped at or after it. Pruning in batches keeps the cost per event constant.
-            self._names = {n: s for n, s in names.items() if s >= nanos}
-            self._names_limit = max(_PRUNE_AT, 2 * len(self._names))
-        return name
+    def _prune_names(self, nanos: int) -> None:
+        # Names stamped before this nanosecond can never come up again: every later candidate is
+        # stamped at or after it (the clock never goes back). Pruning in batches keeps the cost
+        # per event constant.
+        self._names = {n: s for n, s in self._names.items() if s >= nanos}
+        self._names_limit = max(_PRUNE_AT, 2 * len(self._names))
 
     def _prune_recent(self, now: float) -> None:
         # Entries older than the window are never aggregated into again (record overwrites them).
+        # `_recent_since` is at or before every entry's time: while it is inside the window, nothing
+        # could go (a burst of thousands of events in a few simulated seconds), so skip the walk.
+        if self._recent_since is not None and now - self._recent_since <= AGGREGATE_WINDOW:
+            self._recent_limit = 2 * len(self._recent)
+            return
         self._recent = {k: v for k, v in self._recent.items() if now - v[0] <= AGGREGATE_WINDOW}
+        self._recent_since = min((v[0] for v in self._recent.values()), default=None)
         self._recent_limit = max(_PRUNE_AT, 2 * len(self._recent))
 
     def forget(self) -> None:
         self._recent.clear()
+        self._recent_since = None
 
 
 # Entries the recorder's tables hold before it prunes what can no longer matter.
