@@ -25,7 +25,6 @@ def copy_json(value: Any) -> Any:
     return value
 
 
-
 _intern = sys.intern
 
 
