@@ -2,11 +2,15 @@
 `copy.deepcopy`, which handles arbitrary objects, memo tables and cycles that API objects
 never have.
 
-Read by: the patch engines, store.memory (`thaw`). Reads: nothing.
+`interned_copy` is the same copy with keys and short strings interned, the compact form the store
+keeps objects in (the decoder copies free-form values with it).
+
+Read by: the patch engines, store.memory (`thaw`), api.validation. Reads: nothing.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 _NESTED = (dict, list)
@@ -18,4 +22,22 @@ def copy_json(value: Any) -> Any:
         return {k: copy_json(v) if type(v) in _NESTED else v for k, v in value.items()}
     if kind is list:
         return [copy_json(v) if type(v) in _NESTED else v for v in value]
+    return value
+
+
+_intern = sys.intern
+
+
+def interned_copy(value: Any) -> Any:
+    """A deep copy with interned keys and strings of up to 64 characters: store.memory's `freeze`,
+    the compact form the store keeps objects in (keys must be exact strs, as in any JSON object)."""
+    kind = type(value)
+    if kind is dict:
+        return {_intern(k): interned_copy(v) if type(v) in _NESTED else _intern(v) if type(v) is str and len(v) <= 64
+                else v for k, v in value.items()}
+    if kind is list:
+        return [interned_copy(v) if type(v) in _NESTED else _intern(v) if type(v) is str and len(v) <= 64 else v
+                for v in value]
+    if kind is str and len(value) <= 64:
+        return _intern(value)
     return value

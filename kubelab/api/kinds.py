@@ -125,10 +125,13 @@ REMOVED_VERSIONS: dict[tuple[str, str], str] = {
 _PREFERRED: dict[tuple[str, str], Kind] = {}
 _BY_GVK: dict[tuple[str, str, str], Kind] = {}
 _BY_NAME: dict[str, list[Kind]] = {}
+# (apiVersion, kind) as manifests spell them: every write looks its kind up, most in this form.
+_BY_API_VERSION: dict[tuple[str, str], Kind] = {}
 
 for _k in KINDS:
     _PREFERRED.setdefault((_k.group, _k.kind), _k)
     _BY_GVK[(_k.group, _k.version, _k.kind)] = _k
+    _BY_API_VERSION[(f"{_k.group}/{_k.version}" if _k.group else _k.version, _k.kind)] = _k
 for _k in _PREFERRED.values():
     for _name in (_k.plural, _k.singular, _k.kind.lower(), *_k.short_names):
         _BY_NAME.setdefault(_name, []).append(_k)
@@ -141,7 +144,11 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 
 def for_object(api_version: str, kind: str) -> Kind:
     """The Kind for a manifest's apiVersion/kind, or the apiserver's `no matches for kind` error."""
-    group, version = split_api_version(api_version or "")
+    if type(api_version) is str:  # (other types fail below, as they always did)
+        found = _BY_API_VERSION.get((api_version, kind))
+        if found is not None:
+            return found
+    group, version = split_api_version(api_version or "")  # also odd spellings: "/v1", None
     found = _BY_GVK.get((group, version, kind))
     if found is not None:
         return found

@@ -116,7 +116,8 @@ class _Random(Protocol):
 
 
 def random_suffix(rng: _Random, length: int = GENERATED_SUFFIX_LEN) -> str:
-    return "".join(rng.choice(SAFE_ALPHABET) for _ in range(length))
+    choice = rng.choice
+    return "".join([choice(SAFE_ALPHABET) for _ in range(length)])
 
 
 def generate_name(base: str, rng: _Random) -> str:

@@ -12,6 +12,7 @@ Read by: api.defaults. Reads: nothing.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 Obj = dict[str, Any]
@@ -91,6 +92,15 @@ def parse_image(image: str) -> tuple[str, str, str] | None:
 
 def image_pull_policy(image: Any) -> str:
     """`Always` for `:latest` or an untagged image, `IfNotPresent` otherwise (a digest pins it)."""
+    if type(image) is str:
+        return _pull_policy(image)
+    parsed = parse_image(image)
+    return "Always" if parsed is not None and parsed[1] == "latest" else "IfNotPresent"
+
+
+@lru_cache(maxsize=1024)
+def _pull_policy(image: str) -> str:
+    # Every container created is defaulted, mostly from a handful of images: parse each once.
     parsed = parse_image(image)
     return "Always" if parsed is not None and parsed[1] == "latest" else "IfNotPresent"
 

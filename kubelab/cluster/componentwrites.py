@@ -24,6 +24,7 @@ from kubelab.store.memory import MemoryStore
 
 Obj = dict[str, Any]
 Hook = Callable[[Obj, Obj | None], None]
+_PODS = kinds.resolve("pods")
 
 
 class ComponentWrites:
@@ -103,8 +104,7 @@ class ComponentWrites:
         """The pods/binding subresource (registry/core/pod assignPod): set `spec.nodeName` and
         `PodScheduled=True` in one write. Pod updates may not change `spec.nodeName`, so this is the
         only way a pod gets a node; a pod already bound or being deleted is refused."""
-        pod_kind = kinds.resolve("pods")
-        live = self.get(pod_kind, namespace, name)
+        live = self.get(_PODS, namespace, name)
         if live["metadata"].get("deletionTimestamp"):
             raise ApiError("Conflict", f"pod {name} is being deleted, cannot be assigned to a host")
         current = (live.get("spec") or {}).get("nodeName")

@@ -3,7 +3,8 @@
 `EventRecorder.record(obj, type, reason, message, component)` writes core/v1 Events the way
 client-go's recorder does: named `<object>.<hex nanoseconds>`, with `involvedObject`,
 `source.component`, `first/lastTimestamp`, and repeats of the same event within ten minutes
-aggregated into one Event whose `count` grows (what `kubectl describe` shows as `x3 over 2m`).
+aggregated into one Event whose `count` grows (what `kubectl describe` shows as `x3 over 2m`);
+it forgets what can no longer matter, so a long-running cluster does not grow it without bound.
 
 `Trace` is kubelab's own record of every component's actions — `(time, component, action,
 object, detail)` — bounded, queryable by sequence number; the sequence widget draws it so the
@@ -74,17 +75,22 @@ def describe(obj: str | dict[str, Any]) -> str:
 def object_reference(obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
     ref = {"kind": obj.get("kind"), "apiVersion": obj.get("apiVersion"), "name": meta["name"]}
-    if meta.get("namespace"):
-        ref["namespace"] = meta["namespace"]
-    if meta.get("uid"):
-        ref["uid"] = meta["uid"]
-    if meta.get("resourceVersion"):
-        ref["resourceVersion"] = meta["resourceVersion"]
+    namespace, uid, rv = meta.get("namespace"), meta.get("uid"), meta.get("resourceVersion")
+    if namespace:
+        ref["namespace"] = namespace
+    if uid:
+        ref["uid"] = uid
+    if rv:
+        ref["resourceVersion"] = rv
     return ref
 
 
 class EventRecorder:
-    """Writes and aggregates core/v1 Events through `write(event_dict, existing_or_None)`."""
+    """Writes and aggregates core/v1 Events through `write(event_dict, existing_or_None)`.
+
+    Its memory stays bounded however long the cluster runs: an aggregation entry older than the
+    window can never be aggregated into again, and a name whose nanosecond lies before the clock's
+    can never be generated again (the clock only moves forward), so both are pruned, in batches."""
 
     def __init__(
         self, now: Callable[[], float], write: Callable[[dict[str, Any], dict[str, Any] | None], dict[str, Any]]
@@ -92,7 +98,14 @@ class EventRecorder:
         self._now = now
         self._write = write
         self._recent: dict[tuple, tuple[float, dict[str, Any]]] = {}
-        self._names: set[str] = set()
+        self._recent_limit = _PRUNE_AT
+        self._recent_since: float | None = None  # no entry is older than this
+        # Names handed out that a later event could still be given: name → its nanosecond stamp.
+        self._names: dict[str, int] = {}
+        self._names_limit = _PRUNE_AT
+        # How many Events were created (not aggregated): the offset client-go-like names take when
+        # two events of one object fall in the same nanosecond.
+        self._created = 0
 
     def record(
         self,
@@ -112,16 +125,25 @@ class EventRecorder:
         namespace = ref.get("namespace") or "default"
         key = (ref.get("uid"), ref["name"], namespace, type, reason, message, component, host, field_path)
         previous = self._recent.get(key)
+        stamp = rfc3339(now)
         if previous is not None and now - previous[0] <= AGGREGATE_WINDOW:
             event = dict(previous[1])
             event["count"] = event.get("count", 1) + 1
-            event["lastTimestamp"] = rfc3339(now)
+            event["lastTimestamp"] = stamp
             stored = self._write(event, previous[1])
         else:
-            name = f"{ref['name']}.{int(now * 1e9):x}"
-            while name in self._names:  # two events of one object in the same nanosecond
-                name = f"{ref['name']}.{int(now * 1e9) + len(self._names):x}"
-            self._names.add(name)
+            nanos = at = int(now * 1e9)
+            name = f"{ref['name']}.{at:x}"
+            names = self._names
+            if name in names:
+                # Two events of one object in the same nanosecond: the second is offset by the
+                # number of events created so far — a stamp no earlier name can have, as it grows.
+                at = nanos + self._created
+                name = f"{ref['name']}.{at:x}"
+            names[name] = at
+            self._created += 1
+            if len(names) > self._names_limit:
+                self._prune_names(nanos)
             source = {"component": component}
             if host:
                 source["host"] = host
@@ -133,8 +155,8 @@ class EventRecorder:
                 "reason": reason,
                 "message": message,
                 "source": source,
-                "firstTimestamp": rfc3339(now),
-                "lastTimestamp": rfc3339(now),
+                "firstTimestamp": stamp,
+                "lastTimestamp": stamp,
                 "count": 1,
                 "type": type,
                 "eventTime": None,
@@ -142,8 +164,36 @@ class EventRecorder:
                 "reportingInstance": host or "",
             }
             stored = self._write(event, None)
-        self._recent[key] = (now, stored)
+        recent = self._recent
+        recent[key] = (now, stored)
+        if self._recent_since is None:
+            self._recent_since = now
+        if len(recent) > self._recent_limit:
+            self._prune_recent(now)
         return stored
+
+    def _prune_names(self, nanos: int) -> None:
+        # Names stamped before this nanosecond can never come up again: every later candidate is
+        # stamped at or after it (the clock never goes back). Pruning in batches keeps the cost
+        # per event constant.
+        self._names = {n: s for n, s in self._names.items() if s >= nanos}
+        self._names_limit = max(_PRUNE_AT, 2 * len(self._names))
+
+    def _prune_recent(self, now: float) -> None:
+        # Entries older than the window are never aggregated into again (record overwrites them).
+        # `_recent_since` is at or before every entry's time: while it is inside the window, nothing
+        # could go (a burst of thousands of events in a few simulated seconds), so skip the walk.
+        if self._recent_since is not None and now - self._recent_since <= AGGREGATE_WINDOW:
+            self._recent_limit = 2 * len(self._recent)
+            return
+        self._recent = {k: v for k, v in self._recent.items() if now - v[0] <= AGGREGATE_WINDOW}
+        self._recent_since = min((v[0] for v in self._recent.values()), default=None)
+        self._recent_limit = max(_PRUNE_AT, 2 * len(self._recent))
 
     def forget(self) -> None:
         self._recent.clear()
+        self._recent_since = None
+
+
+# Entries the recorder's tables hold before it prunes what can no longer matter.
+_PRUNE_AT = 4096
