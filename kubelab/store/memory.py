@@ -120,6 +120,11 @@ class MemoryStore:
                     items.extend(o for o in (objs[n] for n in names) if predicate(o))
             return items, self._revision
 
+    def any_in(self, resource: Resource, namespace: str) -> bool:
+        """Whether `namespace` holds an object of `resource`: a point read like `get`, for the listeners
+        that only care about pods in namespaces with a workload of their kind."""
+        return bool(self._objects.get(resource, {}).get(namespace))
+
     def owned_by(self, resource: Resource, owner_uid: str) -> builtins.list[Obj]:
         """Objects of `resource` with an ownerReference to `owner_uid`, sorted like `list`."""
         with self.lock:
@@ -146,7 +151,13 @@ class MemoryStore:
             return [space[name] for name in sorted(names)]
 
     def _index(self, resource: Resource, old: Obj | None, new: Obj | None) -> None:
+        old_refs = old["metadata"].get("ownerReferences") if old is not None else None
+        new_refs = new["metadata"].get("ownerReferences") if new is not None else None
+        if old is not None and new is not None and old_refs == new_refs:
+            return  # same key, same owners (a status or label write): neither index moves
         orphans = self._orphans.get(resource)
+        if orphans is None and not old_refs and not new_refs:
+            return  # nothing owns it and nobody asked for this resource's orphans (Events, bare pods)
         for obj, add in ((old, False), (new, True)):
             if obj is None:
                 continue

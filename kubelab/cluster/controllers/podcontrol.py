@@ -4,8 +4,9 @@ Mirrors kube-controller-manager's RealPodControl: a pod made from a
 template carries the template's labels, annotations and finalizers, a controller ownerReference
 to its workload (`controller` and `blockOwnerDeletion` true), and the events the workload shows in
 `kubectl describe` (`SuccessfulCreate` "Created pod: web-x7k2p", `SuccessfulDelete` "Deleted pod:
-…", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` map pod events to the
-workloads that must look again (adoption itself is controllers.ownership's `claim`).
+…", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` (both at once:
+`workload_keys`) map pod events to the workloads that must look again (adoption itself is
+controllers.ownership's `claim`).
 
 Read by: controllers.daemonset, .statefulset, .job, .jobpods, .cronjob. Reads: api, controllers.podutil.
 """
@@ -87,6 +88,23 @@ def owner_keys(event: Event, kind: str) -> list[tuple[str, str]]:
             if key not in keys:
                 keys.append(key)
     return keys
+
+
+def workload_keys(cluster: Cluster, resource: tuple[str, str], kind: str, event: Event) -> list[tuple[str, str]]:
+    """`owner_keys(event, kind) or selecting_keys(cluster, resource, event)`: the `kind` controller of the
+    pod, or for an orphan the workloads that may adopt it. Most pod writes keep the owners: then the
+    controller reference, or for an orphan whether its namespace has such workloads at all, answers it."""
+    obj, old = event.object, event.old
+    meta = obj["metadata"]
+    refs = meta.get("ownerReferences")
+    if old is None or refs != old["metadata"].get("ownerReferences"):
+        return owner_keys(event, kind) or selecting_keys(cluster, resource, event)
+    ref = controller_of(obj) if refs else None
+    if ref is not None:
+        return [(meta.get("namespace", ""), ref["name"])] if ref.get("kind") == kind else []
+    if event.type == "DELETED" or not cluster.store.any_in(resource, meta.get("namespace", "")):
+        return []
+    return selecting_keys(cluster, resource, event)
 
 
 def selecting_keys(cluster: Cluster, resource: tuple[str, str], event: Event) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from kubelab.store.watch import Event
 
 Obj = dict[str, Any]
 POD = kinds.resolve("pods")
+PODS = ("", "pods")
 BURST_REPLICAS = 500  # at most this many creations or deletions per sync, as upstream
 SLOW_START_INITIAL_BATCH = 1
 
@@ -52,6 +53,21 @@ class ReplicaManager(RecheckTimers):
         raise NotImplementedError
 
     # ------------------------------------------------------------ events
+    def handle(self, event: Event) -> None:
+        old = event.old
+        if event.resource == PODS and old is not None:
+            meta, old_meta = event.object["metadata"], old["metadata"]
+            if meta.get("ownerReferences") == old_meta.get("ownerReferences") and (
+                    event.type == "DELETED" or meta.get("labels") == old_meta.get("labels")):
+                # Most pod writes (status, binding, deletion) keep owners and labels: only the
+                # controller, if it is one of ours, must look again — what `keys_for` finds, without
+                # its walk. Orphans need nothing: no adoption can have become possible.
+                ref = podutil.controller_of(event.object)
+                if ref is not None and ref.get("kind") == self.kind.kind:
+                    self.queue.add((meta["namespace"], ref["name"]))
+                return
+        super().handle(event)
+
     def keys_for(self, event: Event) -> list[Key]:
         """A pod event concerns its controller, or — for an orphan whose labels or owners changed — every
         owner of this kind whose selector matches it (one of them may adopt it)."""
