@@ -97,13 +97,16 @@ def workload_keys(cluster: Cluster, resource: tuple[str, str], kind: str, event:
     obj, old = event.object, event.old
     meta = obj["metadata"]
     refs = meta.get("ownerReferences")
-    if old is None or refs != old["metadata"].get("ownerReferences"):
+    old_refs = old["metadata"].get("ownerReferences") if old is not None else None
+    if not refs and not old_refs:  # an orphan before and after
+        if event.type == "DELETED" or not cluster.store.any_in(resource, meta.get("namespace", "")):
+            return []
+        return selecting_keys(cluster, resource, event)
+    if old is None or refs != old_refs:
         return owner_keys(event, kind) or selecting_keys(cluster, resource, event)
-    ref = controller_of(obj) if refs else None
+    ref = controller_of(obj)
     if ref is not None:
         return [(meta.get("namespace", ""), ref["name"])] if ref.get("kind") == kind else []
-    if event.type == "DELETED" or not cluster.store.any_in(resource, meta.get("namespace", "")):
-        return []
     return selecting_keys(cluster, resource, event)
 
 

@@ -54,18 +54,25 @@ class ReplicaManager(RecheckTimers):
 
     # ------------------------------------------------------------ events
     def handle(self, event: Event) -> None:
+        if event.resource != PODS:
+            super().handle(event)
+            return
         old = event.old
-        if event.resource == PODS and old is not None:
-            meta, old_meta = event.object["metadata"], old["metadata"]
-            if meta.get("ownerReferences") == old_meta.get("ownerReferences") and (
-                    event.type == "DELETED" or meta.get("labels") == old_meta.get("labels")):
-                # Most pod writes (status, binding, deletion) keep owners and labels: only the
-                # controller, if it is one of ours, must look again — what `keys_for` finds, without
-                # its walk. Orphans need nothing: no adoption can have become possible.
-                ref = podutil.controller_of(event.object)
-                if ref is not None and ref.get("kind") == self.kind.kind:
-                    self.queue.add((meta["namespace"], ref["name"]))
-                return
+        meta = event.object["metadata"]
+        refs = meta.get("ownerReferences")
+        old_meta = old["metadata"] if old is not None else None
+        if not refs and (old_meta is None or not old_meta.get("ownerReferences")) \
+                and not self.store.any_in(self.primary, meta["namespace"]):
+            return  # an orphan, and no owner of our kind in its namespace that could adopt it
+        if old_meta is not None and refs == old_meta.get("ownerReferences") and (
+                event.type == "DELETED" or meta.get("labels") == old_meta.get("labels")):
+            # Most pod writes (status, binding, deletion) keep owners and labels: only the controller,
+            # if it is one of ours, must look again — what `keys_for` finds, without its walk.
+            # Orphans need nothing: no adoption can have become possible.
+            ref = podutil.controller_of(event.object)
+            if ref is not None and ref.get("kind") == self.kind.kind:
+                self.queue.add((meta["namespace"], ref["name"]))
+            return
         super().handle(event)
 
     def keys_for(self, event: Event) -> list[Key]:
@@ -120,9 +127,18 @@ class ReplicaManager(RecheckTimers):
         # The pods it controls or nobody controls, from the store's owner index (not the whole namespace).
         candidates = self.store.claimable(("", "pods"), namespace, uid)
         matches = (lambda p: selector.matches(p["metadata"].get("labels")))
-        active = claim(self.api, owner, POD, [p for p in candidates if podutil.is_active(p)], matches)
-        terminating = [p for p in candidates if podutil.is_terminating(p) and matches(p)
-                       and (podutil.controller_of(p) or {}).get("uid") == uid]
+        # One pass sorts the candidates as podutil.is_active / is_terminating would (this runs over
+        # every pod of the owner on each sync: 10,000 pods, dozens of syncs while scaling up).
+        live: list[Obj] = []
+        terminating: list[Obj] = []
+        for pod in candidates:
+            if (pod.get("status") or {}).get("phase") in podutil.FINISHED:
+                continue
+            if not pod["metadata"].get("deletionTimestamp"):
+                live.append(pod)
+            elif matches(pod) and (podutil.controller_of(pod) or {}).get("uid") == uid:
+                terminating.append(pod)
+        active = claim(self.api, owner, POD, live, matches)
         error: Exception | None = None
         if not owner["metadata"].get("deletionTimestamp"):
             try:
@@ -244,7 +260,8 @@ class ReplicaManager(RecheckTimers):
         min_ready = spec.get("minReadySeconds") or 0
         fully = sum(1 for p in active if template_labels.matches(p["metadata"].get("labels")))
         ready = [p for p in active if podutil.is_ready(p)]
-        available = sum(1 for p in ready if podutil.is_available(p, min_ready, now))
+        # Without minReadySeconds every ready pod is available (is_available's answer, without asking twice).
+        available = sum(1 for p in ready if podutil.is_available(p, min_ready, now)) if min_ready else len(ready)
         conditions = [thaw(c) for c in old.get("conditions") or ()]
         failure = next((c for c in conditions if c.get("type") == "ReplicaFailure"), None)
         if error is not None and failure is None:
