@@ -78,13 +78,20 @@ def delete_pod(cluster: Cluster, pod: Obj, owner: Obj, component: str) -> bool:
 
 def owner_keys(event: Event, kind: str) -> list[tuple[str, str]]:
     """Keys of the `kind` controllers owning the object of `event` (before and after the change)."""
+    obj, old = event.object, event.old
+    refs = obj["metadata"].get("ownerReferences")
+    if old is None or refs == old["metadata"].get("ownerReferences"):  # most events: one controller to read
+        ref = controller_of(obj) if refs else None
+        if ref is None or ref.get("kind") != kind:
+            return []
+        return [(obj["metadata"].get("namespace", ""), ref["name"])]
     keys = []
-    for obj in (event.object, event.old):
-        if obj is None:
+    for version in (event.object, event.old):
+        if version is None:
             continue
-        ref = controller_of(obj)
+        ref = controller_of(version)
         if ref is not None and ref.get("kind") == kind:
-            key = (obj["metadata"].get("namespace", ""), ref["name"])
+            key = (version["metadata"].get("namespace", ""), ref["name"])
             if key not in keys:
                 keys.append(key)
     return keys
@@ -102,12 +109,9 @@ def workload_keys(cluster: Cluster, resource: tuple[str, str], kind: str, event:
         if event.type == "DELETED" or not cluster.store.any_in(resource, meta.get("namespace", "")):
             return []
         return selecting_keys(cluster, resource, event)
-    if old is None or refs != old_refs:
-        return owner_keys(event, kind) or selecting_keys(cluster, resource, event)
-    ref = controller_of(obj)
-    if ref is not None:
-        return [(meta.get("namespace", ""), ref["name"])] if ref.get("kind") == kind else []
-    return selecting_keys(cluster, resource, event)
+    if controller_of(obj) is not None:  # selecting_keys would find nothing: the pod has a controller
+        return owner_keys(event, kind)
+    return owner_keys(event, kind) or selecting_keys(cluster, resource, event)
 
 
 def selecting_keys(cluster: Cluster, resource: tuple[str, str], event: Event) -> list[tuple[str, str]]:

@@ -54,25 +54,29 @@ class ReplicaManager(RecheckTimers):
 
     # ------------------------------------------------------------ events
     def handle(self, event: Event) -> None:
+        """`keys_for`'s answer without its walk for the usual pod events: a new pod with a controller, and
+        writes that keep owners and labels (status, binding, deletion). Then only the pod's controller,
+        if it is one of ours, must look again; no adoption can have become possible."""
         if event.resource != PODS:
             super().handle(event)
             return
         old = event.old
         meta = event.object["metadata"]
         refs = meta.get("ownerReferences")
-        old_meta = old["metadata"] if old is not None else None
-        if not refs and (old_meta is None or not old_meta.get("ownerReferences")) \
-                and not self.store.any_in(self.primary, meta["namespace"]):
-            return  # an orphan, and no owner of our kind in its namespace that could adopt it
-        if old_meta is not None and refs == old_meta.get("ownerReferences") and (
-                event.type == "DELETED" or meta.get("labels") == old_meta.get("labels")):
-            # Most pod writes (status, binding, deletion) keep owners and labels: only the controller,
-            # if it is one of ours, must look again — what `keys_for` finds, without its walk.
-            # Orphans need nothing: no adoption can have become possible.
-            ref = podutil.controller_of(event.object)
+        ref = podutil.controller_of(event.object) if refs else None
+        if old is None:
+            settled = ref is not None
+        else:
+            old_meta = old["metadata"]
+            settled = refs == old_meta.get("ownerReferences") and (
+                event.type == "DELETED" or meta.get("labels") == old_meta.get("labels"))
+        if settled:
             if ref is not None and ref.get("kind") == self.kind.kind:
                 self.queue.add((meta["namespace"], ref["name"]))
             return
+        if not refs and (old is None or not old["metadata"].get("ownerReferences")) \
+                and not self.store.any_in(self.primary, meta["namespace"]):
+            return  # an orphan, and no owner of our kind in its namespace that could adopt it
         super().handle(event)
 
     def keys_for(self, event: Event) -> list[Key]:
