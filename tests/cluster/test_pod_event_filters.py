@@ -139,3 +139,19 @@ def test_a_replicaset_owned_pod_becoming_ready_counts_in_the_status_and_a_stray_
     assert len(live) == 1
     owners = {p["metadata"]["name"]: p["metadata"].get("ownerReferences") for p in c.list("pods")}
     assert "stray" not in owners or owners["stray"][0]["name"] == "web"
+
+
+def test_a_template_label_change_recounts_fully_labeled_replicas_over_unchanged_pods():
+    c = make()
+    c.create({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+              "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                       "template": {"metadata": {"labels": {"app": "web"}},
+                                    "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}})
+    c.settle()
+    assert c.get("rs", "web")["status"]["fullyLabeledReplicas"] == 2
+    rs = c.get("rs", "web")
+    rs["spec"]["template"]["metadata"]["labels"]["tier"] = "front"
+    c.update(rs)
+    c.settle()
+    status = c.get("rs", "web")["status"]
+    assert (status["replicas"], status.get("fullyLabeledReplicas", 0), status["readyReplicas"]) == (2, 0, 2)
