@@ -65,6 +65,17 @@ def _orphan(obj: Obj) -> bool:
 _NO_UID = object()
 
 
+def _toggle(index: dict[Any, set[str]], key: Any, name: str, add: bool) -> None:
+    if add:
+        index.setdefault(key, set()).add(name)
+        return
+    names = index.get(key)
+    if names is not None:
+        names.discard(name)
+        if not names:
+            del index[key]
+
+
 def thaw(value: Any) -> Any:
     """A mutable deep copy of a stored object."""
     return copy_json(value)
@@ -84,6 +95,8 @@ class MemoryStore:
         self._any_listeners: list[Listener] = []
         # (resource, owner uid) → {(namespace, name)}: what controllers and the GC ask most.
         self._by_owner: dict[tuple[Resource, str], set[tuple[str, str]]] = {}
+        # (resource, namespace, controller uid) → names: what a ReplicaSet counts on every sync.
+        self._by_controller: dict[tuple[Resource, str, str], set[str]] = {}
         # resource → namespace → names of objects no controller owns; kept for a resource once asked.
         self._orphans: dict[Resource, dict[str, set[str]]] = {}
 
@@ -120,6 +133,11 @@ class MemoryStore:
                     items.extend(o for o in (objs[n] for n in names) if predicate(o))
             return items, self._revision
 
+    def any_in(self, resource: Resource, namespace: str) -> bool:
+        """Whether `namespace` holds an object of `resource`: a point read like `get`, for the listeners
+        that only care about pods in namespaces with a workload of their kind."""
+        return bool(self._objects.get(resource, {}).get(namespace))
+
     def owned_by(self, resource: Resource, owner_uid: str) -> builtins.list[Obj]:
         """Objects of `resource` with an ownerReference to `owner_uid`, sorted like `list`."""
         with self.lock:
@@ -139,14 +157,17 @@ class MemoryStore:
                         if _orphan(obj):
                             orphans.setdefault(ns, set()).add(name)
             space = self._objects.get(resource, {}).get(namespace, {})
-            names = set(orphans.get(namespace, ()))
-            for ns, name in self._by_owner.get((resource, owner_uid), ()):
-                if ns == namespace and _controller_uid(space[name]) == owner_uid:
-                    names.add(name)
+            names = self._by_controller.get((resource, namespace, owner_uid), set()).union(orphans.get(namespace, ()))
             return [space[name] for name in sorted(names)]
 
     def _index(self, resource: Resource, old: Obj | None, new: Obj | None) -> None:
+        old_refs = old["metadata"].get("ownerReferences") if old is not None else None
+        new_refs = new["metadata"].get("ownerReferences") if new is not None else None
+        if old is not None and new is not None and old_refs == new_refs:
+            return  # same key, same owners (a status or label write): neither index moves
         orphans = self._orphans.get(resource)
+        if orphans is None and not old_refs and not new_refs:
+            return  # nothing owns it and nobody asked for this resource's orphans (Events, bare pods)
         for obj, add in ((old, False), (new, True)):
             if obj is None:
                 continue
@@ -157,6 +178,9 @@ class MemoryStore:
                     orphans.setdefault(key[0], set()).add(key[1])
                 elif not add:
                     orphans.get(key[0], set()).discard(key[1])
+            controller = _controller_uid(obj)
+            if controller and type(controller) is str:  # a uid, not None or _NO_UID
+                _toggle(self._by_controller, (resource, key[0], controller), key[1], add)
             for ref in meta.get("ownerReferences") or ():
                 uid = ref.get("uid")
                 if not uid:

@@ -29,10 +29,9 @@ from kubelab.cluster.controllers.podcontrol import (
     POD,
     create_pod,
     delete_pod,
-    owner_keys,
     pod_from_template,
-    selecting_keys,
     without_empty,
+    workload_keys,
 )
 from kubelab.cluster.controllers.podutil import is_available, is_ready
 from kubelab.cluster.controllers.rechecks import RecheckTimers
@@ -137,7 +136,7 @@ class DaemonSetController(RecheckTimers):
             if event.type == "MODIFIED" and event.old is not None and _placement(event.old) == _placement(event.object):
                 return []  # heartbeats and conditions do not change where daemons run
             return [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in self.store.list(RESOURCE)[0]]
-        return owner_keys(event, "DaemonSet") or selecting_keys(self.cluster, RESOURCE, event)
+        return workload_keys(self.cluster, RESOURCE, "DaemonSet", event)
 
     # ------------------------------------------------------------------ sync
     def reconcile(self, key: Key) -> float | None:

@@ -45,6 +45,11 @@ class DeploymentController(RecheckTimers):
     secondary = (("apps", "replicasets"), ("", "pods"))
 
     # ------------------------------------------------------------ events
+    def handle(self, event: Event) -> None:
+        if event.type != "DELETED" and event.resource == ("", "pods"):
+            return  # only a pod's deletion concerns a Deployment (`_keys_for_pod`); skip the call chain
+        super().handle(event)
+
     def keys_for(self, event: Event) -> list[Key]:
         if event.resource == ("", "pods"):
             return self._keys_for_pod(event)

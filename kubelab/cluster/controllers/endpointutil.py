@@ -54,15 +54,24 @@ class SelectorIndex:
         self.pods: dict[Pair, set[str]] = {}
         self.services: dict[Pair, set[str]] = {}
         self.slices: dict[tuple[str, str], set[str]] = {}
-        for resource, index in ((PODS, self._pod), (SERVICES, self._service), (SLICES, self._slice)):
+        # namespace → how many selector Services it has: a pod elsewhere concerns no Service.
+        self.selecting: dict[str, int] = {}
+        store.subscribe(PODS, self._pod_event)
+        for resource, index in ((SERVICES, self._service), (SLICES, self._slice)):
             store.subscribe(resource, lambda event, index=index: index(event.old, event.object, event.type))
+        for resource, index in ((PODS, self._pod), (SERVICES, self._service), (SLICES, self._slice)):
             for obj in store.list(resource)[0]:  # what was stored before (a reopened state file)
                 index(None, obj, "ADDED")
 
     # ------------------------------------------------------------------ upkeep
-    def _pod(self, old: Obj | None, new: Obj, kind: str) -> None:
-        if old is not None and kind != "DELETED" and old["metadata"].get("labels") == new["metadata"].get("labels"):
+    def _pod_event(self, event: Event) -> None:
+        old = event.old
+        if old is not None and event.type != "DELETED" and \
+                old["metadata"].get("labels") == event.object["metadata"].get("labels"):
             return  # a status write: the pod's pairs are what they were
+        self._pod(old, event.object, event.type)
+
+    def _pod(self, old: Obj | None, new: Obj, kind: str) -> None:
         for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
             if obj is not None:
                 meta = obj["metadata"]
@@ -73,8 +82,12 @@ class SelectorIndex:
     def _service(self, old: Obj | None, new: Obj, kind: str) -> None:
         for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
             pair = _first_pair(obj) if obj is not None else None
-            if pair is not None:
-                _toggle(self.services, pair, obj["metadata"]["name"], add)  # type: ignore[index]
+            if pair is not None and _toggle(self.services, pair, obj["metadata"]["name"], add):  # type: ignore[index]
+                count = self.selecting.get(pair[0], 0) + (1 if add else -1)
+                if count:
+                    self.selecting[pair[0]] = count
+                else:
+                    self.selecting.pop(pair[0], None)
 
     def _slice(self, old: Obj | None, new: Obj, kind: str) -> None:
         for obj, add in ((old, False), (None if kind == "DELETED" else new, True)):
@@ -88,6 +101,8 @@ class SelectorIndex:
         """Keys of the Services whose selector matches the pod as it was or as it is, by name."""
         pod = event.object
         namespace = pod["metadata"].get("namespace", "")
+        if namespace not in self.selecting:
+            return []  # the common case of a namespace without Services: nothing to look up
         label_sets = [pod["metadata"].get("labels")] + ([event.old["metadata"].get("labels")] if event.old else [])
         names: set[str] = set()
         for labels in label_sets:
@@ -135,6 +150,11 @@ class ServiceBackendsController(Controller):
         self.index = index_for(cluster)  # subscribed before this controller's own handlers
         super().__init__(cluster)
 
+    def handle(self, event: Event) -> None:
+        if event.resource == PODS and event.object["metadata"].get("namespace", "") not in self.index.selecting:
+            return  # no Service in the pod's namespace selects anything (most pod writes in a busy cluster)
+        super().handle(event)
+
     def keys_for(self, event: Event) -> Iterable[Key]:
         return self.index.services_for_pod(event)
 
@@ -147,15 +167,23 @@ def _first_pair(service: Obj) -> Pair | None:
     return (service["metadata"].get("namespace", ""), key, selector[key])
 
 
-def _toggle(index: dict[Any, set[str]], key: Any, name: str, add: bool) -> None:
-    if add:
-        index.setdefault(key, set()).add(name)
-        return
+def _toggle(index: dict[Any, set[str]], key: Any, name: str, add: bool) -> bool:
+    """Add or remove `name` under `key`; True when that changed the index."""
     names = index.get(key)
-    if names is not None:
-        names.discard(name)
-        if not names:
-            del index[key]
+    if add:
+        if names is None:
+            index[key] = {name}
+            return True
+        if name in names:
+            return False
+        names.add(name)
+        return True
+    if names is None or name not in names:
+        return False
+    names.discard(name)
+    if not names:
+        del index[key]
+    return True
 
 
 def find_port(pod: Obj, target: int | str, protocol: str) -> int | None:

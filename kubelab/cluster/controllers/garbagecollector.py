@@ -91,9 +91,17 @@ class GarbageCollector(Controller):
     def handle(self, event: Event) -> None:
         obj, old = event.object, event.old
         meta = obj["metadata"]
-        if old is not None and event.type != "DELETED" and not meta.get("deletionTimestamp") \
-                and meta.get("ownerReferences") == old["metadata"].get("ownerReferences"):
-            return  # the common write (a status, a label): the graph is unchanged and nothing is due
+        if event.type != "DELETED" and not meta.get("deletionTimestamp"):
+            refs = meta.get("ownerReferences")
+            if old is None and not refs:
+                # A new object that depends on nothing (every Event, a bare pod): it only joins the
+                # graph as a possible owner. This is most of the collector's calls.
+                uid = meta.get("uid")
+                if uid:
+                    self._by_uid[uid] = Item(meta.get("namespace", ""), meta["name"], *event.resource)
+                return
+            if old is not None and refs == old["metadata"].get("ownerReferences"):
+                return  # the common write (a status, a label): the graph is unchanged and nothing is due
         item = _item(event.resource, obj)
         uid = meta.get("uid", "")
         if event.type == "DELETED":

@@ -71,11 +71,13 @@ class JobController(RecheckTimers):
                     if jp.tracked(pod) and (controller_of(pod) or {}).get("uid") == uid:
                         self.queue.add((pod["metadata"]["namespace"], pod["metadata"]["name"], ORPHAN))
             return
-        for key in owner_keys(event, "Job"):
-            if key not in self._batched:
-                self._batched.add(key)
-                self.cluster.clock.call_later(BATCH_PERIOD, partial(self._batch_due, key))
-        pod = event.object
+        pod, old = event.object, event.old
+        # Only an owned pod has a Job to tell (most pods in a cluster have none or another owner).
+        if pod["metadata"].get("ownerReferences") or (old is not None and old["metadata"].get("ownerReferences")):
+            for key in owner_keys(event, "Job"):
+                if key not in self._batched:
+                    self._batched.add(key)
+                    self.cluster.clock.call_later(BATCH_PERIOD, partial(self._batch_due, key))
         if event.type != "DELETED" and jp.tracked(pod) and self._owning_job(pod) is None:
             self.queue.add((pod["metadata"]["namespace"], pod["metadata"]["name"], ORPHAN))
 

@@ -4,8 +4,9 @@ Mirrors kube-controller-manager's RealPodControl: a pod made from a
 template carries the template's labels, annotations and finalizers, a controller ownerReference
 to its workload (`controller` and `blockOwnerDeletion` true), and the events the workload shows in
 `kubectl describe` (`SuccessfulCreate` "Created pod: web-x7k2p", `SuccessfulDelete` "Deleted pod:
-…", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` map pod events to the
-workloads that must look again (adoption itself is controllers.ownership's `claim`).
+…", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` (both at once:
+`workload_keys`) map pod events to the workloads that must look again (adoption itself is
+controllers.ownership's `claim`).
 
 Read by: controllers.daemonset, .statefulset, .job, .jobpods, .cronjob. Reads: api, controllers.podutil.
 """
@@ -77,16 +78,40 @@ def delete_pod(cluster: Cluster, pod: Obj, owner: Obj, component: str) -> bool:
 
 def owner_keys(event: Event, kind: str) -> list[tuple[str, str]]:
     """Keys of the `kind` controllers owning the object of `event` (before and after the change)."""
+    obj, old = event.object, event.old
+    refs = obj["metadata"].get("ownerReferences")
+    if old is None or refs == old["metadata"].get("ownerReferences"):  # most events: one controller to read
+        ref = controller_of(obj) if refs else None
+        if ref is None or ref.get("kind") != kind:
+            return []
+        return [(obj["metadata"].get("namespace", ""), ref["name"])]
     keys = []
-    for obj in (event.object, event.old):
-        if obj is None:
+    for version in (event.object, event.old):
+        if version is None:
             continue
-        ref = controller_of(obj)
+        ref = controller_of(version)
         if ref is not None and ref.get("kind") == kind:
-            key = (obj["metadata"].get("namespace", ""), ref["name"])
+            key = (version["metadata"].get("namespace", ""), ref["name"])
             if key not in keys:
                 keys.append(key)
     return keys
+
+
+def workload_keys(cluster: Cluster, resource: tuple[str, str], kind: str, event: Event) -> list[tuple[str, str]]:
+    """`owner_keys(event, kind) or selecting_keys(cluster, resource, event)`: the `kind` controller of the
+    pod, or for an orphan the workloads that may adopt it. Most pod writes keep the owners: then the
+    controller reference, or for an orphan whether its namespace has such workloads at all, answers it."""
+    obj, old = event.object, event.old
+    meta = obj["metadata"]
+    refs = meta.get("ownerReferences")
+    old_refs = old["metadata"].get("ownerReferences") if old is not None else None
+    if not refs and not old_refs:  # an orphan before and after
+        if event.type == "DELETED" or not cluster.store.any_in(resource, meta.get("namespace", "")):
+            return []
+        return selecting_keys(cluster, resource, event)
+    if controller_of(obj) is not None:  # selecting_keys would find nothing: the pod has a controller
+        return owner_keys(event, kind)
+    return owner_keys(event, kind) or selecting_keys(cluster, resource, event)
 
 
 def selecting_keys(cluster: Cluster, resource: tuple[str, str], event: Event) -> list[tuple[str, str]]:

@@ -63,15 +63,18 @@ def is_available(pod: Obj, min_ready_seconds: int, now: float) -> bool:
     return when is not None and when <= now
 
 
+FINISHED = ("Succeeded", "Failed")  # the phases a pod never leaves
+
+
 def is_active(pod: Obj) -> bool:
     """Counted as a replica: not finished and not being deleted."""
     phase = (pod.get("status") or {}).get("phase")
-    return phase not in ("Succeeded", "Failed") and not pod["metadata"].get("deletionTimestamp")
+    return phase not in FINISHED and not pod["metadata"].get("deletionTimestamp")
 
 
 def is_terminating(pod: Obj) -> bool:
     phase = (pod.get("status") or {}).get("phase")
-    return bool(pod["metadata"].get("deletionTimestamp")) and phase not in ("Succeeded", "Failed")
+    return bool(pod["metadata"].get("deletionTimestamp")) and phase not in FINISHED
 
 
 def controller_of(obj: Obj) -> Obj | None:

@@ -23,7 +23,7 @@ from kubelab.cluster.clock import parse_time
 from kubelab.cluster.controllers import history
 from kubelab.cluster.controllers.base import Key
 from kubelab.cluster.controllers.ownership import claim
-from kubelab.cluster.controllers.podcontrol import POD, owner_keys, pod_from_template, selecting_keys, without_empty
+from kubelab.cluster.controllers.podcontrol import POD, pod_from_template, without_empty, workload_keys
 from kubelab.cluster.controllers.podutil import controller_of, controller_ref, is_available, is_ready
 from kubelab.cluster.controllers.rechecks import RecheckTimers
 from kubelab.store.memory import thaw
@@ -67,7 +67,7 @@ class StatefulSetController(RecheckTimers):
     secondary = (("", "pods"),)
 
     def keys_for(self, event: Event) -> list[Key]:
-        return owner_keys(event, "StatefulSet") or selecting_keys(self.cluster, RESOURCE, event)
+        return workload_keys(self.cluster, RESOURCE, "StatefulSet", event)
 
     def reconcile(self, key: Key) -> float | None:
         self.forget_recheck(key)

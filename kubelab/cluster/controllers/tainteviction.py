@@ -57,6 +57,30 @@ class TaintEvictionController(Controller):
         super().__init__(cluster)
         self._scheduled: dict[Key, tuple[float, float]] = {}  # pod → (first seen tainted, eviction time)
 
+    def handle(self, event: Event) -> None:
+        if event.resource == self.primary:
+            meta = event.object["metadata"]
+            key = (meta.get("namespace", ""), meta["name"])
+            if key not in self._scheduled and key not in self.failures and self._nothing_to_do(event):
+                return
+        super().handle(event)
+
+    def _nothing_to_do(self, event: Event) -> bool:
+        """For a pod with no eviction pending: whether `reconcile` would find nothing to act on. It acts
+        only on a live pod bound to a node with NoExecute taints; a pod write that keeps the node, the
+        tolerations and the deletion mark was answered when they were set (a taint added later comes
+        as a node event). Nearly every pod write takes this way, as upstream's PodUpdated skips them."""
+        pod, old = event.object, event.old
+        spec = pod.get("spec") or {}
+        node = spec.get("nodeName")
+        if event.type == "DELETED" or pod["metadata"].get("deletionTimestamp") or not node:
+            return True
+        if old is not None and not old["metadata"].get("deletionTimestamp"):
+            old_spec = old.get("spec") or {}
+            if old_spec.get("nodeName") == node and old_spec.get("tolerations") == spec.get("tolerations"):
+                return True
+        return not _no_execute(self.store.get(("", "nodes"), "", node))
+
     def keys_for(self, event: Event) -> list[Key]:
         old, new = _no_execute(event.old), _no_execute(event.object if event.type != "DELETED" else None)
         if old == new:

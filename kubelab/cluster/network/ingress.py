@@ -55,6 +55,11 @@ class IngressNginx(Controller):
         self.synced: dict[Key, int] = {}  # Ingress → the generation last announced with "Scheduled for sync"
         self.published: set[Key] = set()  # Ingresses whose status carries our address
 
+    def handle(self, event: Event) -> None:
+        if event.resource == PODS and event.object["metadata"].get("namespace") != NAMESPACE:
+            return  # not one of the controller's own pods (a pod never changes namespace)
+        super().handle(event)
+
     def keys_for(self, event: Event) -> list[Key]:
         """A controller pod or an IngressClass changing can change every Ingress's fate."""
         if event.resource == PODS and not any(o is not None and _is_controller(o) for o in (event.object, event.old)):
