@@ -157,3 +157,18 @@ def test_pods_ready_condition_turns_false_when_their_node_goes_silent():
     assert ready["status"] == "False"
     assert [(e["type"], e["reason"], e["message"]) for e in c.events() if e["involvedObject"]["name"] == "web"
             and e["reason"] == "NodeNotReady"] == [("Warning", "NodeNotReady", "Node is not ready")]
+
+
+def test_zone_state_follows_each_node_marked_unknown_within_one_sweep():
+    # Three of four nodes fall silent together: one monitor sweep marks them Unknown in turn, and the
+    # third finds the zone partially disrupted (3 of 4 not ready), so it gets no NoExecute taint —
+    # the zone state must be recomputed after each node's write, not once per sweep.
+    c = make(4)
+    workers = ["kubelab-worker", "kubelab-worker2", "kubelab-worker3"]
+    for name in workers:
+        c.fail_node(name)
+    c.advance(55)
+    no_execute = {name: [x["key"] for x in c.get("nodes", name, None)["spec"]["taints"] if x["effect"] == "NoExecute"]
+                  for name in workers}
+    assert no_execute == {"kubelab-worker": ["node.kubernetes.io/unreachable"],
+                          "kubelab-worker2": ["node.kubernetes.io/unreachable"], "kubelab-worker3": []}

@@ -57,6 +57,10 @@ class NodeLifecycleController(Controller):
     def __init__(self, cluster: Any) -> None:
         super().__init__(cluster)
         self._registered: dict[str, str] = {}  # node name → uid seen
+        # The zone state from the last `_disruption`, dropped on every Node write (`handle` sees them
+        # all, synchronously): every node's reconcile asks it, and a sweep of N nodes would otherwise
+        # walk all N nodes N times — the O(N²) that showed in profiles of a 100-node cluster.
+        self._zone_state: str | None = None
         self._tick()
 
     def _tick(self) -> None:
@@ -64,6 +68,11 @@ class NodeLifecycleController(Controller):
         for node in self.store.list(self.primary)[0]:
             self.queue.add(("", node["metadata"]["name"]))
         self.cluster.clock.call_later(NODE_MONITOR_PERIOD, self._tick, background=True)
+
+    def handle(self, event: Event) -> None:
+        if event.resource == self.primary:
+            self._zone_state = None  # a node's labels or Ready condition may have changed
+        super().handle(event)
 
     def keys_for(self, event: Event) -> list[Key]:
         meta = event.object["metadata"]
@@ -192,6 +201,11 @@ class NodeLifecycleController(Controller):
     def _disruption(self) -> str:
         """Zone state as ComputeZoneState sees it, for the one zone kind/minikube nodes are in ("" if unlabelled);
         "full" only when every zone is fully disrupted."""
+        if self._zone_state is None:
+            self._zone_state = self._compute_disruption()
+        return self._zone_state
+
+    def _compute_disruption(self) -> str:
         zones: dict[str, list[int]] = {}
         for node in self.store.list(self.primary)[0]:
             zone = ((node["metadata"].get("labels") or {}).get(ZONE_LABEL)) or ""
