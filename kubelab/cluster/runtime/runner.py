@@ -305,17 +305,19 @@ def _deliver(session: Session, task: Task, signum: int) -> None:
 
 
 def _schedule(session: Session, main: Task) -> Program:
-    # The process table, the clock and the jobs table are read once: they never change for a
-    # session, and every container start goes through this loop.
+    # The process table, its signal queue, the clock and the jobs table are read once: they never
+    # change for a session, and every container start goes through this loop.
     procs, now, jobs = session.procs, session.ctx.now, session.jobs
+    pending = procs.pending  # signals queued by `kill`: nearly always none, so no per-task look-up
     while True:
         progressed = True
         while progressed and main.status is None:
             progressed = False
             for task in [main, *jobs.values()]:
-                for signum in procs.take_signals(task.pid):
-                    _deliver(session, task, signum)
-                    progressed = True
+                if pending:
+                    for signum in procs.take_signals(task.pid):
+                        _deliver(session, task, signum)
+                        progressed = True
                 if task.status is not None:
                     continue
                 if task.reading is not None and task.reading.ready():

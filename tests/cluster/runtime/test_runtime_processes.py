@@ -197,3 +197,13 @@ def test_main_process_runs_the_executable_found_at_start():
     result = box.drive(start(["/opt/app/run.sh"], box.image, box.ctx()))
     assert result[0] == 0
     assert box.log == [("o", "from script\n")]
+
+
+
+def test_kill_from_an_exec_reaches_a_main_program_that_handles_the_signal():
+    box = Box("nginx")
+    gen, _ = box.boot()
+    assert box.exec(["kill", "-QUIT", "1"]).code == 0
+    code, _, _ = box.drive(gen, until=5.0)  # the next wake-up of PID 1 picks the queued signal up
+    assert code == 0
+    assert "gracefully shutting down" in box.output
