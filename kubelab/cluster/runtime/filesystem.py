@@ -247,6 +247,14 @@ class FileSystem:
         return sorted(names)
 
     def read(self, path: str, cred: Cred = ROOT) -> bytes:
+        data = self.read_if_exists(path, cred)
+        if data is None:
+            raise FsError(errno.ENOENT, path)
+        return data
+
+    def read_if_exists(self, path: str, cred: Cred = ROOT) -> bytes | None:
+        """`read`, but None when the last component is missing: every container start looks for an
+        /etc/passwd that scratch images lack, and raising FsError there doubled the look-up's cost."""
         real = self._resolve(self.abspath(path))
         if real == "/dev/null":
             return b""
@@ -255,7 +263,7 @@ class FileSystem:
             return proc
         node = self._node(real)
         if node is None:
-            raise FsError(errno.ENOENT, path)
+            return None
         if node.kind == "dir":
             raise FsError(errno.EISDIR, path)
         self._check(node, 4, cred, path)

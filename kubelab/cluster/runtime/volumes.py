@@ -55,9 +55,8 @@ class Volume:
     @classmethod
     def layered(cls, base: dict[str, Node]) -> Volume:
         """A volume whose nodes start as `base`'s (shared, never changed in place: see `private`)."""
-        volume = cls()
-        volume.nodes = dict(base)
-        volume.base = base
+        volume = cls.__new__(cls)  # not __init__: its root node would be replaced by base's at once
+        volume.nodes, volume._generation, volume.base = dict(base), 0, base
         return volume
 
     def private(self, rel: str) -> Node:

@@ -12,7 +12,7 @@ import time
 import pytest
 from runtime_box import Box
 
-from kubelab.cluster.runtime import FsError, Volume
+from kubelab.cluster.runtime import FileSystem, FsError, Volume
 
 
 def test_cat_of_a_mounted_configmap_file():
@@ -182,3 +182,15 @@ def test_paths_resolve_through_links_into_mounts_and_through_mounts_nested_in_mo
     assert r.stdout == "hi\nv1\nconf\ndata\n" and "No such file or directory" in r.stderr
     assert box.fs.read("/shortcut/f") == b"hi\n" and box.fs.is_read_only("/mnt/vol/conf/key")
     assert not box.fs.is_read_only("/shortcut/f")
+
+
+def test_read_if_exists_gives_none_only_for_a_missing_file():
+    fs = FileSystem()
+    fs.mkdir("/etc")
+    fs.write("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+    assert fs.read_if_exists("/etc/passwd") == b"root:x:0:0::/root:/bin/sh\n"
+    assert fs.read_if_exists("/etc/group") is None
+    with pytest.raises(FsError, match="Is a directory"):
+        fs.read_if_exists("/etc")
+    with pytest.raises(FsError, match="No such file or directory"):
+        fs.read("/etc/group")

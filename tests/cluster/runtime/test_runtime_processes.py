@@ -179,3 +179,31 @@ def test_liveness_docs_exec_probe_sees_the_file_come_and_go():
     r = box.exec(["cat", "/tmp/healthy"])
     assert (r.code, r.stderr) == (1, "cat: can't open '/tmp/healthy': No such file or directory\n")
     gen.close()
+
+
+def test_start_reads_users_and_workdir_from_this_containers_files_not_the_images():
+    box = Box("busybox", user="1234")
+    box.fs.write("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nweb:x:1234:99:web:/srv/web:/bin/sh\n", force=True)
+    ctx = box.ctx()
+    ctx.workdir = "/data/new"
+    result = box.drive(start(["sh", "-c", "id; echo $HOME; pwd"], box.image, ctx))
+    assert result[0] == 0
+    assert "".join(text for _, text in box.log) == "uid=1234(web) gid=99 groups=99\n/srv/web\n/data/new\n"
+
+
+def test_main_process_runs_the_executable_found_at_start():
+    box = Box("busybox")
+    box.fs.mount("/opt/app", {"run.sh": "#!/bin/sh\necho from script\n"}, mode=0o755)
+    result = box.drive(start(["/opt/app/run.sh"], box.image, box.ctx()))
+    assert result[0] == 0
+    assert box.log == [("o", "from script\n")]
+
+
+
+def test_kill_from_an_exec_reaches_a_main_program_that_handles_the_signal():
+    box = Box("nginx")
+    gen, _ = box.boot()
+    assert box.exec(["kill", "-QUIT", "1"]).code == 0
+    code, _, _ = box.drive(gen, until=5.0)  # the next wake-up of PID 1 picks the queued signal up
+    assert code == 0
+    assert "gracefully shutting down" in box.output
