@@ -140,37 +140,40 @@ def _names(names: list[str]) -> str:
     return "[" + " ".join(names) + "]"  # Go's %s of a []string
 
 
-def _readiness(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
-    """ContainersReady (the Ready condition is the same, plus readiness gates)."""
+def _readiness(spec: Obj, inits: dict[str, Obj], regular: dict[str, Obj], pod_phase: str) -> Obj:
+    """ContainersReady (the Ready condition is the same, plus readiness gates); `inits` and
+    `regular` are the container statuses by name."""
     if pod_phase in TERMINAL:
         return {"status": "False", "reason": "PodCompleted" if pod_phase == "Succeeded" else "PodFailed"}
-    inits, regular = by_name(init_statuses), by_name(statuses)
     unknown: list[str] = []
     unready: list[str] = []
-    checked = [(c, inits) for c in spec.get("initContainers") or () if is_sidecar(c)]
-    checked += [(c, regular) for c in spec.get("containers") or ()]
-    for container, known in checked:
-        status = known.get(container["name"])
-        if status is None:
-            unknown.append(container["name"])
-        elif not status.get("ready"):
-            unready.append(container["name"])
+    for container in spec.get("initContainers") or ():  # sidecars count, run-to-completion ones do not
+        if is_sidecar(container):
+            _check_ready(container["name"], inits, unknown, unready)
+    for container in spec.get("containers") or ():
+        _check_ready(container["name"], regular, unknown, unready)
+    if not unknown and not unready:
+        return {"status": "True"}
     messages = []
     if unknown:
         messages.append(f"containers with unknown status: {_names(unknown)}")
     if unready:
         messages.append(f"containers with unready status: {_names(unready)}")
-    if messages:
-        return {"status": "False", "reason": "ContainersNotReady", "message": ", ".join(messages)}
-    return {"status": "True"}
+    return {"status": "False", "reason": "ContainersNotReady", "message": ", ".join(messages)}
 
 
-def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
-    init_containers = spec.get("initContainers") or ()
-    inits = by_name(init_statuses) if init_containers else {}
+def _check_ready(name: str, known: dict[str, Obj], unknown: list[str], unready: list[str]) -> None:
+    status = known.get(name)
+    if status is None:
+        unknown.append(name)
+    elif not status.get("ready"):
+        unready.append(name)
+
+
+def _initialized(spec: Obj, inits: dict[str, Obj], statuses: list[Obj], pod_phase: str) -> Obj:
     unknown: list[str] = []
     incomplete: list[str] = []
-    for container in init_containers:
+    for container in spec.get("initContainers") or ():
         status = inits.get(container["name"])
         if status is None:
             unknown.append(container["name"])
@@ -218,19 +221,24 @@ def _quoted(names: list[str]) -> str:
     return '"' + '", "'.join(names) + '"'
 
 
+_SANDBOX = {True: {"status": "True"}, False: {"status": "False"}}  # read only, never handed out to change
+_SCHEDULED = {"status": "True"}
+
+
 def conditions(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
                live_conditions: list[Obj]) -> list[tuple[str, Obj]]:
     """The kubelet's conditions as (type, {status, reason?, message?}), in the kubelet's order."""
-    containers_ready = _readiness(spec, init_statuses, statuses, pod_phase)
+    inits = by_name(init_statuses) if init_statuses else {}
+    containers_ready = _readiness(spec, inits, by_name(statuses), pod_phase)
     ready = containers_ready
     if containers_ready["status"] == "True":
         ready = _gates(spec, live_conditions) or containers_ready
     return [
-        ("PodReadyToStartContainers", {"status": "True" if sandbox_ready else "False"}),
-        ("Initialized", _initialized(spec, init_statuses, statuses, pod_phase)),
+        ("PodReadyToStartContainers", dict(_SANDBOX[bool(sandbox_ready)])),
+        ("Initialized", _initialized(spec, inits, statuses, pod_phase)),
         ("Ready", ready),
         ("ContainersReady", containers_ready),
-        ("PodScheduled", {"status": "True"}),
+        ("PodScheduled", dict(_SCHEDULED)),
     ]
 
 
@@ -252,11 +260,11 @@ def pod_status(
     """The status the kubelet posts: kubelet-owned conditions rebuilt, others kept from the live pod."""
     spec = pod.get("spec") or {}
     live = pod.get("status") or {}
-    live_conditions = list(live.get("conditions") or ())
-    old = {c.get("type"): c for c in live_conditions}
+    live_conditions = live.get("conditions") or []
+    old = {c.get("type"): c for c in live_conditions} if live_conditions else {}
     generation = (pod.get("metadata") or {}).get("generation")
     stamp = rfc3339(now)
-    merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS]
+    merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS] if live_conditions else []
     for kind, verdict in conditions(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions):
         # Built as one literal per shape (twice per pod on its way up, five conditions each): the
         # key order is the Go struct's either way.
