@@ -74,6 +74,7 @@ def _default_mode(spec: Obj) -> int:
 
 
 _PROJECTED = ("configMap", "secret", "downwardAPI", "projected")
+_KINDS = frozenset(_PROJECTED)
 
 
 def _items(values: dict[str, str], items: list[Obj] | None, kind: str, name: str, volume: str) -> dict[str, str]:
@@ -239,8 +240,7 @@ def refresh(store: Any, pod: Obj, pod_volumes: PodVolumes, facts: dict[str, Any]
 def mount_all(fs: FileSystem, container: Obj, pod_volumes: PodVolumes, pod: Obj) -> None:
     """Mount the container's volumeMounts into its filesystem."""
     env_like = {"POD_NAME": pod["metadata"]["name"], "POD_NAMESPACE": pod["metadata"].get("namespace", "")}
-    projected = {v.get("name") for v in (pod.get("spec") or {}).get("volumes") or ()
-                 if any(k in v for k in ("configMap", "secret", "downwardAPI", "projected"))}
+    projected = {v.get("name") for v in (pod.get("spec") or {}).get("volumes") or () if not _KINDS.isdisjoint(v)}
     for mount in container.get("volumeMounts") or ():
         volume = pod_volumes.volumes.get(mount.get("name", ""))
         if volume is None:
