@@ -8,7 +8,8 @@ Two modes (DESIGN decision 4):
   background thread (owned by the Cluster) sleeps until the next timer — no polling.
 
 Timers are `background` when they only keep things alive (heartbeats, steady probes, cron
-schedules): `settle()` does not move time just to reach them.
+schedules): `settle()` does not move time just to reach them. Pending timers are kept per instant
+(a FIFO per distinct due time, and a heap of those times): thousands of pods fall due together.
 
 Read by: cluster.core (pumps due timers), kubelets, controllers (call_later). Reads: nothing.
 """
@@ -20,6 +21,7 @@ import itertools
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -53,9 +55,15 @@ class SimClock:
         self._wall_start = time.monotonic()
         self._now = self._sim_start  # stepped mode's current time
         self._offset = 0.0  # realtime: extra simulated seconds from advance()
-        # (when, seq, timer): ordered by time, then by creation; tuples compare in C, which matters
-        # with tens of thousands of pending timers (a kubelet's per-pod ones, heartbeats).
-        self._heap: list[tuple[float, int, Timer]] = []
+        # Timers run ordered by time, then by creation. Thousands are due at the very same instant
+        # (every pod created together takes its SyncPod steps together), so they are kept in one
+        # FIFO per instant, with a heap of the distinct instants: adding or taking a timer is O(1)
+        # instead of a sift through a heap of tens of thousands of (when, seq, timer) tuples
+        # (pop_due and call_at were ~3 % of pods.py, py-spy). An instant's FIFO leaves `_buckets`
+        # (and its time the heap) only once found empty at the head, so `when in _buckets` always
+        # means `when` is in `_whens`.
+        self._whens: list[float] = []
+        self._buckets: dict[float, deque[Timer]] = {}
         self._seq = itertools.count()
         self.changed = threading.Condition()  # notified when a timer is added (wakes the realtime thread)
 
@@ -75,7 +83,11 @@ class SimClock:
     # ---------------------------------------------------------------- timers
     def call_at(self, when: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
         timer = Timer(when, next(self._seq), fn, background)
-        heapq.heappush(self._heap, (when, timer.seq, timer))
+        bucket = self._buckets.get(when)
+        if bucket is None:
+            bucket = self._buckets[when] = deque()
+            heapq.heappush(self._whens, when)
+        bucket.append(timer)
         if self.mode == "realtime":  # only the realtime thread waits on it (a stepped clock moves when asked)
             with self.changed:
                 self.changed.notify_all()
@@ -84,38 +96,38 @@ class SimClock:
     def call_later(self, delay: float, fn: Callable[[], None], *, background: bool = False) -> Timer:
         return self.call_at(self.now() + max(0.0, delay), fn, background=background)
 
+    def _head(self) -> deque[Timer] | None:
+        """The earliest instant's FIFO, its cancelled timers at the front dropped (None: no timer)."""
+        whens, buckets = self._whens, self._buckets
+        while whens:
+            bucket = buckets[whens[0]]
+            while bucket and bucket[0].cancelled:
+                bucket.popleft()
+            if bucket:
+                return bucket
+            del buckets[heapq.heappop(whens)]
+        return None
+
     def pop_due(self, until: float | None = None) -> Timer | None:
         """The earliest timer due at or before `until` (default: now), removed from the queue."""
         limit = self.now() if until is None else until
-        heap = self._heap
-        while heap:
-            when, _, head = heap[0]
-            if head.cancelled:
-                heapq.heappop(heap)
-                continue
-            if when <= limit:
-                heapq.heappop(heap)
-                return head
+        bucket = self._head()
+        if bucket is None or self._whens[0] > limit:
             return None
-        return None
+        return bucket.popleft()
 
     def next_due(self, *, include_background: bool = True) -> float | None:
-        best = None
-        for when, _, t in self._heap:
-            if t.cancelled or (t.background and not include_background):
-                continue
-            if best is None or when < best:
-                best = when
-        return best
+        for when in sorted(self._whens):
+            for t in self._buckets[when]:
+                if not t.cancelled and (include_background or not t.background):
+                    return when
+        return None
 
     def first_due(self) -> float | None:
-        heap = self._heap
-        while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        return self._whens[0] if self._head() is not None else None
 
     def pending(self) -> int:
-        return sum(1 for _, _, t in self._heap if not t.cancelled)
+        return sum(1 for bucket in self._buckets.values() for t in bucket if not t.cancelled)
 
 
 def rfc3339(t: float) -> str:

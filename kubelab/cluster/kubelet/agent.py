@@ -15,6 +15,7 @@ Reads: worker, images, stages, volumes, controllers.base, cluster.runtime (the d
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +58,8 @@ class Ipam:
         return [self._text(self._first + i) for i in range(self._count)]
 
     def _text(self, value: int) -> str:
-        if self._version == 4:  # str(IPv4Address) goes through several layers; the dotted quad is this
-            return ".".join(map(str, value.to_bytes(4, "big")))
+        if self._version == 4:  # str(IPv4Address) goes through several layers; inet_ntoa is one C call
+            return socket.inet_ntoa(value.to_bytes(4, "big"))
         return str(ipaddress.IPv6Address(value))
 
     def allocate(self, uid: str) -> str | None:
@@ -271,7 +272,7 @@ class KubeletRouter(Controller):
         agent = agents.get(node) if node else None
         kubelet = getattr(agent, "kubelet", None)
         if kubelet is not None:
-            kubelet.handle(key, pod, sources_changed=self.changed.get(key, set()))
+            kubelet.handle(key, pod, sources_changed=self.changed.get(key))
         self.changed.pop(key, None)
         return None
 

@@ -140,37 +140,46 @@ def _names(names: list[str]) -> str:
     return "[" + " ".join(names) + "]"  # Go's %s of a []string
 
 
-def _readiness(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
-    """ContainersReady (the Ready condition is the same, plus readiness gates)."""
+# A condition's verdict as (status, reason, message), "" for an absent reason or message: pod_status
+# turns five per write into the API's dicts, without a dict per verdict on the way.
+Verdict = tuple[str, str, str]
+TRUE: Verdict = ("True", "", "")
+
+
+def _readiness(spec: Obj, inits: dict[str, Obj], regular: dict[str, Obj], pod_phase: str) -> Verdict:
+    """ContainersReady (the Ready condition is the same, plus readiness gates); `inits` and
+    `regular` are the container statuses by name."""
     if pod_phase in TERMINAL:
-        return {"status": "False", "reason": "PodCompleted" if pod_phase == "Succeeded" else "PodFailed"}
-    inits, regular = by_name(init_statuses), by_name(statuses)
+        return ("False", "PodCompleted" if pod_phase == "Succeeded" else "PodFailed", "")
     unknown: list[str] = []
     unready: list[str] = []
-    checked = [(c, inits) for c in spec.get("initContainers") or () if is_sidecar(c)]
-    checked += [(c, regular) for c in spec.get("containers") or ()]
-    for container, known in checked:
-        status = known.get(container["name"])
-        if status is None:
-            unknown.append(container["name"])
-        elif not status.get("ready"):
-            unready.append(container["name"])
+    for container in spec.get("initContainers") or ():  # sidecars count, run-to-completion ones do not
+        if is_sidecar(container):
+            _check_ready(container["name"], inits, unknown, unready)
+    for container in spec.get("containers") or ():
+        _check_ready(container["name"], regular, unknown, unready)
+    if not unknown and not unready:
+        return TRUE
     messages = []
     if unknown:
         messages.append(f"containers with unknown status: {_names(unknown)}")
     if unready:
         messages.append(f"containers with unready status: {_names(unready)}")
-    if messages:
-        return {"status": "False", "reason": "ContainersNotReady", "message": ", ".join(messages)}
-    return {"status": "True"}
+    return ("False", "ContainersNotReady", ", ".join(messages))
 
 
-def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str) -> Obj:
-    init_containers = spec.get("initContainers") or ()
-    inits = by_name(init_statuses) if init_containers else {}
+def _check_ready(name: str, known: dict[str, Obj], unknown: list[str], unready: list[str]) -> None:
+    status = known.get(name)
+    if status is None:
+        unknown.append(name)
+    elif not status.get("ready"):
+        unready.append(name)
+
+
+def _initialized(spec: Obj, inits: dict[str, Obj], statuses: list[Obj], pod_phase: str) -> Verdict:
     unknown: list[str] = []
     incomplete: list[str] = []
-    for container in init_containers:
+    for container in spec.get("initContainers") or ():
         status = inits.get(container["name"])
         if status is None:
             unknown.append(container["name"])
@@ -180,20 +189,20 @@ def _initialized(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_p
         elif (status["state"].get("terminated") or {}).get("exitCode", -1) != 0:
             incomplete.append(container["name"])
     if pod_phase == "Succeeded" and not unknown:
-        return {"status": "True", "reason": "PodCompleted"}
+        return ("True", "PodCompleted", "")
     if any_regular_started(spec, statuses):
-        return {"status": "True"}
+        return TRUE
     messages = []
     if unknown:
         messages.append(f"containers with unknown status: {_names(unknown)}")
     if incomplete:
         messages.append(f"containers with incomplete status: {_names(incomplete)}")
     if messages:
-        return {"status": "False", "reason": "ContainersNotInitialized", "message": ", ".join(messages)}
-    return {"status": "True"}
+        return ("False", "ContainersNotInitialized", ", ".join(messages))
+    return TRUE
 
 
-def _gates(spec: Obj, live_conditions: list[Obj]) -> Obj | None:
+def _gates(spec: Obj, live_conditions: list[Obj]) -> Verdict | None:
     """The Ready condition's verdict on readiness gates (None when all are met)."""
     if not spec.get("readinessGates"):
         return None
@@ -211,27 +220,43 @@ def _gates(spec: Obj, live_conditions: list[Obj]) -> Obj | None:
     messages = [f'corresponding condition of pod readiness gate "{k}" does not exist.' for k in missing]
     if false:
         messages.append(f"the status of pod readiness gate {_quoted(false)} is not \"True\", but False.")
-    return {"status": "False", "reason": "ReadinessGatesNotReady", "message": ", ".join(messages)}
+    return ("False", "ReadinessGatesNotReady", ", ".join(messages))
 
 
 def _quoted(names: list[str]) -> str:
     return '"' + '", "'.join(names) + '"'
 
 
+def verdicts(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
+             live_conditions: list[Obj]) -> list[tuple[str, Verdict]]:
+    """The kubelet's conditions as (type, verdict), in the kubelet's order."""
+    inits = by_name(init_statuses) if init_statuses else {}
+    containers_ready = _readiness(spec, inits, by_name(statuses), pod_phase)
+    ready = containers_ready
+    if containers_ready[0] == "True":
+        ready = _gates(spec, live_conditions) or containers_ready
+    return [
+        ("PodReadyToStartContainers", TRUE if sandbox_ready else ("False", "", "")),
+        ("Initialized", _initialized(spec, inits, statuses, pod_phase)),
+        ("Ready", ready),
+        ("ContainersReady", containers_ready),
+        ("PodScheduled", TRUE),
+    ]
+
+
 def conditions(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
                live_conditions: list[Obj]) -> list[tuple[str, Obj]]:
     """The kubelet's conditions as (type, {status, reason?, message?}), in the kubelet's order."""
-    containers_ready = _readiness(spec, init_statuses, statuses, pod_phase)
-    ready = containers_ready
-    if containers_ready["status"] == "True":
-        ready = _gates(spec, live_conditions) or containers_ready
-    return [
-        ("PodReadyToStartContainers", {"status": "True" if sandbox_ready else "False"}),
-        ("Initialized", _initialized(spec, init_statuses, statuses, pod_phase)),
-        ("Ready", ready),
-        ("ContainersReady", containers_ready),
-        ("PodScheduled", {"status": "True"}),
-    ]
+    found = []
+    for kind, (status, reason, message) in verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready,
+                                                     live_conditions):
+        verdict: Obj = {"status": status}
+        if reason:
+            verdict["reason"] = reason
+        if message:
+            verdict["message"] = message
+        found.append((kind, verdict))
+    return found
 
 
 # ------------------------------------------------------------------------------- the status
@@ -252,16 +277,16 @@ def pod_status(
     """The status the kubelet posts: kubelet-owned conditions rebuilt, others kept from the live pod."""
     spec = pod.get("spec") or {}
     live = pod.get("status") or {}
-    live_conditions = list(live.get("conditions") or ())
-    old = {c.get("type"): c for c in live_conditions}
+    live_conditions = live.get("conditions") or []
+    old = {c.get("type"): c for c in live_conditions} if live_conditions else {}
     generation = (pod.get("metadata") or {}).get("generation")
     stamp = rfc3339(now)
-    merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS]
-    for kind, verdict in conditions(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions):
+    merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS] if live_conditions else []
+    for kind, (verdict_status, why, text) in verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready,
+                                                      live_conditions):
         # Built as one literal per shape (twice per pod on its way up, five conditions each): the
         # key order is the Go struct's either way.
-        verdict_status = verdict["status"]
-        before = old.get(kind)
+        before = old.get(kind) if old else None
         since = before.get("lastTransitionTime") if before is not None and before.get("status") == verdict_status \
             else None
         since = since or stamp
@@ -269,10 +294,8 @@ def pod_status(
                           if generation is None else
                           {"type": kind, "observedGeneration": generation, "status": verdict_status,
                            "lastProbeTime": None, "lastTransitionTime": since})
-        why = verdict.get("reason")
         if why:
             condition["reason"] = why
-        text = verdict.get("message")
         if text:
             condition["message"] = text
         merged.append(condition)

@@ -16,6 +16,7 @@ Reads: cluster.runtime (Volume, FileSystem), kubelet.env (values).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -63,6 +64,19 @@ def _mode(value: Any, default: int = 0o644) -> int:
     return value if isinstance(value, int) else default
 
 
+def _default_mode(spec: Obj) -> int:
+    """defaultMode of the volume's configMap/secret/downwardAPI/projected source (the first present)."""
+    for kind in _PROJECTED:
+        source = spec.get(kind)
+        if isinstance(source, dict):
+            return _mode(source.get("defaultMode"), 0o644)
+    return 0o644
+
+
+_PROJECTED = ("configMap", "secret", "downwardAPI", "projected")
+_KINDS = frozenset(_PROJECTED)
+
+
 def _items(values: dict[str, str], items: list[Obj] | None, kind: str, name: str, volume: str) -> dict[str, str]:
     if not items:
         return dict(values)
@@ -102,11 +116,15 @@ def token(pod: Obj, now: float) -> str:
            f'"serviceaccount":{{"name":{_json(account)}}}}},'
            f'"nbf":{t},"sub":{_json(f"system:serviceaccount:{namespace}:{account}")}}}').encode()
     signature = hashlib.sha256(raw).digest() * 8  # 256 bytes, the size of an RS256 signature
+    return f"{_HEADER}.{_b64(raw)}.{_b64(signature)}"
 
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
-    return f"{_HEADER}.{b64(raw)}.{b64(signature)}"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(data: bytes) -> str:
+    """base64url without padding, as JWTs write it (base64.urlsafe_b64encode's own two steps, inlined)."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).decode().rstrip("=")
 
 
 def _config_map(store: Any, pod_volumes: PodVolumes, namespace: str, source: Obj, volume: str) -> dict[str, str]:
@@ -179,10 +197,7 @@ def setup(store: Any, pod: Obj, shared: Shared, node: str, facts: dict[str, Any]
         files = projected_files(store, pod, spec, name, pod_volumes, facts)
         if files is not None:
             volume = Volume(mode=0o755)
-            mode = _mode(next((s.get("defaultMode") for s in (spec.get(k) for k in
-                                                              ("configMap", "secret", "downwardAPI", "projected"))
-                               if isinstance(s, dict)), None), 0o644)
-            volume.project(dict(files), mode=mode, now=facts["now"])
+            volume.project(dict(files), mode=_default_mode(spec), now=facts["now"])
             pod_volumes.sources[name] = files
         elif "hostPath" in spec:
             path = spec["hostPath"].get("path", "/")
@@ -225,8 +240,7 @@ def refresh(store: Any, pod: Obj, pod_volumes: PodVolumes, facts: dict[str, Any]
 def mount_all(fs: FileSystem, container: Obj, pod_volumes: PodVolumes, pod: Obj) -> None:
     """Mount the container's volumeMounts into its filesystem."""
     env_like = {"POD_NAME": pod["metadata"]["name"], "POD_NAMESPACE": pod["metadata"].get("namespace", "")}
-    projected = {v.get("name") for v in (pod.get("spec") or {}).get("volumes") or ()
-                 if any(k in v for k in ("configMap", "secret", "downwardAPI", "projected"))}
+    projected = {v.get("name") for v in (pod.get("spec") or {}).get("volumes") or () if not _KINDS.isdisjoint(v)}
     for mount in container.get("volumeMounts") or ():
         volume = pod_volumes.volumes.get(mount.get("name", ""))
         if volume is None:

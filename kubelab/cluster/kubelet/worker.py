@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from kubelab.api.errors import ApiError
+from kubelab.cluster.clock import parse_time
 from kubelab.cluster.kubelet import startup, termination
 from kubelab.cluster.kubelet import status as pod_status
 from kubelab.cluster.kubelet.containers import Container, Instance
@@ -32,6 +33,28 @@ SyncPod = Generator[float, None, bool]
 
 
 class PodWorker:
+    # Plain defaults live on the class (an instance sets its own when one changes): a node makes a
+    # worker per pod, and ~20 attribute stores per worker were half its construction (cProfile).
+    volumes: PodVolumes | None = None
+    sandbox_ready = False
+    pod_ip = ""
+    start_time: float | None = None
+    mount_failures = 0
+    task: SyncPod | None = None
+    step_timer: Any = None
+    dirty = False
+    paused = False
+    terminating = False  # deletion in progress
+    terminal = False  # every container is done for good: the phase is final
+    done = False  # sandbox gone; nothing will happen to this pod here again
+    gone = False  # forgotten by the kubelet
+    finishing = False  # containers are being stopped because the pod is done (or past its deadline)
+    force_phase = ""  # a phase decided by the kubelet itself (DeadlineExceeded: Failed)
+    reason = ""
+    message = ""
+    reported_running = False
+    created_containers = False
+
     def __init__(self, kubelet: Kubelet, pod: Obj) -> None:
         meta = pod["metadata"]
         self.kubelet = kubelet
@@ -52,28 +75,9 @@ class PodWorker:
             slot = Container(c, "app")
             self.apps.append(slot)
             self.containers[slot.name] = slot
-        self.volumes: PodVolumes | None = None
-        self.sandbox_ready = False
-        self.pod_ip = ""
         self.listening: dict = {}  # the pod's network namespace: port → the program answering there
-        self.start_time: float | None = None
         self.pull_errors: dict[str, str] = {}
-        self.mount_failures = 0
-        self.task: SyncPod | None = None
-        self.step_timer: Any = None
         self.timers: dict[str, Any] = {}
-        self.dirty = False
-        self.paused = False
-        self.terminating = False  # deletion in progress
-        self.terminal = False  # every container is done for good: the phase is final
-        self.done = False  # sandbox gone; nothing will happen to this pod here again
-        self.gone = False  # forgotten by the kubelet
-        self.finishing = False  # containers are being stopped because the pod is done (or past its deadline)
-        self.force_phase = ""  # a phase decided by the kubelet itself (DeadlineExceeded: Failed)
-        self.reason = ""
-        self.message = ""
-        self.reported_running = False
-        self.created_containers = False
 
     def adopt_previous_status(self) -> None:
         """A pod that already ran here before this kubelet started (a cluster reopened from its state
@@ -283,8 +287,6 @@ class PodWorker:
             return
         if self.start_time is None:
             started = (live.get("status") or {}).get("startTime")
-            from kubelab.cluster.clock import parse_time
-
             self.start_time = parse_time(started) if started else self.now
         status = self.compute_status(live)
         if status == live.get("status"):
