@@ -118,6 +118,13 @@ class Scheduler(Controller):
             return
         key = (meta.get("namespace", ""), meta["name"])
         deleted = event.type == "DELETED"
+        old = event.old
+        if old is not None and not deleted and (old.get("spec") or {}).get("nodeName") \
+                and _same_for_cache(old, event.object):
+            # A bound pod's status write (a kubelet's two per pod): its cache entry stays (same spec), it was
+            # and stays bound, so nothing is freed and nothing is to be scheduled.
+            self._unschedulable.pop(key, None)
+            return
         was_bound = self.cache.node_of(key)
         if deleted or event.old is None or not _same_for_cache(event.old, event.object):
             self.cache.observe_pod(None if deleted else event.object, key)

@@ -222,3 +222,66 @@ def _bursts(zones: bool) -> None:
 def pod_kind():  # noqa: ANN201
     from kubelab.api import kinds
     return kinds.resolve("pods")
+
+
+def _variant(i: int, **spec: object) -> dict:
+    container = {"name": "app", "image": "registry.k8s.io/pause:3.10",
+                 "volumeMounts": [{"name": f"token-{i}", "mountPath": "/var/run/secrets"}]}
+    container.update(spec.pop("container", {}))  # type: ignore[arg-type]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}", "namespace": spec.pop("ns", "default")},
+            "spec": {"containers": [container], **spec}}
+
+
+def test_pod_facts_reused_for_alike_pods_equal_facts_read_afresh() -> None:
+    """pod_facts and resources.usage reuse the previous pod's answer when what they read is equal: in a run of
+    pods that differ only where no plugin looks, or in one thing a plugin reads, every answer (its order
+    too: the first nodeSelector mismatch is the one named) equals reading the pod with nothing remembered."""
+    from kubelab.cluster.scheduling import podfacts, resources
+
+    init = [{"name": "init", "image": "busybox", "restartPolicy": "Always",
+             "resources": {"requests": {"cpu": "200m"}}}]
+    cpu = {"resources": {"requests": {"cpu": "300m"}}}  # with a sidecar 500m, with an init container 300m
+    pods = [_variant(0), _variant(1), _variant(2, ns="other"),
+            _variant(3, nodeSelector={"a": "1", "b": "2"}), _variant(4, nodeSelector={"b": "2", "a": "1"}),
+            _variant(5, tolerations=[{"key": "k", "operator": "Exists"}]),
+            _variant(6, tolerations=[{"key": "k", "operator": "Exists", "effect": "NoSchedule"}]),
+            _variant(7, container={"resources": {"requests": {"cpu": "1"}}}),
+            _variant(8, container={"resources": {"requests": {"cpu": "1"}}}),
+            _variant(9, container={"resources": {"limits": {"cpu": "2"}}}),
+            _variant(10, container={"ports": [{"containerPort": 80, "hostPort": 8080}]}),
+            _variant(11, container={"image": "nginx"}), _variant(12, initContainers=init, container=cpu),
+            _variant(13, initContainers=[dict(init[0], restartPolicy="OnFailure")], container=cpu),
+            _variant(14, overhead={"cpu": "250m"}),
+            _variant(15, affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "z", "operator": "In", "values": ["a"]}]}]}}}),
+            _variant(16), _variant(17)]
+    # Each variant comes right after a plain pod and after its neighbour, both ways round.
+    plain = [_variant(100 + i) for i in range(len(pods))]
+    sequence = [pod for pair in zip(plain, pods, strict=True) for pod in pair]
+    for pod in sequence + sequence[::-1] + pods + pods[::-1]:
+        remembered = podfacts.pod_facts(pod)
+        saved = list(podfacts._last), list(resources._last_usage)
+        podfacts._last[:] = [None, None]
+        resources._last_usage[:] = [None] * len(resources._last_usage)
+        fresh = podfacts.pod_facts(pod)
+        podfacts._last[:], resources._last_usage[:] = saved
+        assert remembered == fresh and remembered.pod is pod, pod["metadata"]["name"]
+        assert remembered.node_selector == tuple((pod["spec"].get("nodeSelector") or {}).items())
+        assert resources.usage(pod) == resources.Usage(resources._pod_requests(pod), resources.non_zero_requests(pod),
+                                                       tuple(resources.host_ports(pod)))
+
+
+def test_a_bound_pod_finishing_by_a_status_write_frees_its_room() -> None:
+    """A bound pod's status writes take the scheduler's short path; the one that makes it Succeeded must
+    still free its requests, so a pod waiting for that room is bound."""
+    with kubelab.Cluster(nodes=2, clock="stepped", seed=1) as cluster:
+        def sized(name: str, cpu: str, **spec: object) -> dict:
+            return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                    "spec": {"containers": [{"name": "app", "image": "busybox", "command": ["sh", "-c", "sleep 5"],
+                                             "resources": {"requests": {"cpu": cpu}}}], **spec}}
+        cluster.create(sized("first", "3", restartPolicy="Never"))
+        cluster.create(sized("second", "2"))
+        assert cluster.get("pods", "second")["spec"].get("nodeName") is None  # 4 cpus: no room for both
+        cluster.settle()
+        assert cluster.get("pods", "first")["status"]["phase"] == "Succeeded"
+        assert cluster.get("pods", "second")["spec"].get("nodeName") == "kubelab-worker"

@@ -78,21 +78,41 @@ class Usage(NamedTuple):
     ports: tuple[tuple[str, str, int], ...]
 
 
-# The latest pod's spec parts usage() read (containers, initContainers, overhead) and its Usage. A pod's stored
-# versions share them (the binding and status writes copy only the spec's top level), so the scheduling cycle
-# (PodFacts) and then the cache's entry for the pod it just bound compute them once.
-_last_usage: list[Any] = [None, None, None, None]
+# The latest pod's spec parts usage() read (containers, initContainers, overhead), what it read of them
+# (`spec_reads`) and its Usage. A pod's stored versions share those parts (the binding and status writes copy
+# only the spec's top level): the scheduling cycle (PodFacts) and then the cache's entry for the pod it just
+# bound compute them once. Pods of one workload (or a density test's bare pods) differ in their containers only
+# where usage() does not look (the service-account volume's name): equal reads give the same Usage.
+_last_usage: list[Any] = [None, None, None, None, None]
+
+
+def _container_reads(container: Obj) -> tuple:
+    return (container.get("image"), container.get("resources"), container.get("ports"),
+            container.get("restartPolicy"))
+
+
+def spec_reads(spec: Obj) -> tuple:
+    """Everything usage() (and an image list) reads of a pod spec, comparable with ==: two specs with equal
+    reads have equal requests, non-zero requests, host ports and images. (Equal under == but not alike, as
+    1 and 1.0, only where the validated manifest has numbers, which the quantity parser reads alike.)"""
+    return (tuple(map(_container_reads, spec.get("initContainers") or ())),
+            tuple(map(_container_reads, spec.get("containers") or ())), spec.get("overhead"))
 
 
 def usage(pod: Obj) -> Usage:
-    """The pod's requests, non-zero requests and host ports, read once for consecutive versions of one pod."""
+    """The pod's requests, non-zero requests and host ports, read once for consecutive versions of one pod,
+    and once for consecutive pods alike in what it reads."""
     spec = pod.get("spec") or {}
     containers, init, overhead = spec.get("containers"), spec.get("initContainers"), spec.get("overhead")
     last = _last_usage
-    if last[0] is containers and last[1] is init and last[2] is overhead and last[3] is not None:
-        return last[3]
-    found = Usage(_pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
-    last[0], last[1], last[2], last[3] = containers, init, overhead, found
+    if last[0] is containers and last[1] is init and last[2] is overhead and last[4] is not None:
+        return last[4]
+    reads = spec_reads(spec)
+    if last[3] == reads and last[4] is not None:
+        found = last[4]
+    else:
+        found = Usage(_pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
+    last[0], last[1], last[2], last[3], last[4] = containers, init, overhead, reads, found
     return found
 
 
