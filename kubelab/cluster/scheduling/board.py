@@ -127,10 +127,11 @@ class Board:
         if state.raw is None:
             return Outcome(dict(state.rejected), [state.feasible[0].name] if state.feasible else [], None)
         # Copies for the decision to keep, as later cycles patch these dicts in place (copying a dict is
-        # C-speed: under a microsecond for 100 nodes); the plugin scores themselves are built only if read.
+        # C-speed: about a microsecond for 100 nodes, as much again to free it); the plugin scores themselves,
+        # and the totals (which the raw and spreading scores give), are built only if read.
         spread = None if state.spread is None else dict(state.spread)
-        scores = partial(scoring.plugin_scores, dict(state.raw), spread, dict(state.totals))
-        return Outcome(dict(state.rejected), list(state.groups[max(state.groups)]), scores)
+        return Outcome(dict(state.rejected), list(state.groups[max(state.groups)]),
+                       partial(_plugin_scores, dict(state.raw), spread))
 
     # ------------------------------------------------------------------ patching
     def _patch(self, state: _State, pod: Obj, facts: PodFacts, shape: str, selector: LabelSelector | None,
@@ -222,3 +223,11 @@ class Board:
             if not names:
                 del groups[old]
             bisect.insort(groups.setdefault(new, []), name)
+
+
+def _plugin_scores(raw: dict[str, scoring.Raw], spread: dict[str, int] | None) -> dict[str, dict[str, int]]:
+    """scoring.plugin_scores for a kept cycle, its totals computed again as `_regroup` computes them."""
+    taint_top, affinity_top = scoring.tops(raw)
+    totals = {name: scoring.node_total(scores, 0 if spread is None else spread[name], taint_top, affinity_top)
+              for name, scores in raw.items()}
+    return scoring.plugin_scores(raw, spread, totals)
