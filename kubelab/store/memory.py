@@ -308,15 +308,16 @@ class MemoryStore:
                 self._listeners.setdefault(resource, []).append(listener)
 
     def _emit(self, event: Event) -> None:
-        if self._log.maxlen:
-            self._log.append(event)
-            if len(self._log) == self._log.maxlen:
-                self._compacted = self._log[0].revision
+        log, resource = self._log, event.resource  # every write comes here: look each up once
+        if log.maxlen:
+            log.append(event)
+            if len(log) == log.maxlen:
+                self._compacted = log[0].revision
         else:
             self._compacted = event.revision + 1
-        for w in self._watches.get(event.resource, ()):
+        for w in self._watches.get(resource, ()):
             w.offer(event)
-        for listener in self._listeners.get(event.resource, ()):
+        for listener in self._listeners.get(resource, ()):
             listener(event)
         for listener in self._any_listeners:
             listener(event)
