@@ -71,10 +71,15 @@ class ComponentWrites:
         return self.store.update((kind.group, kind.plural), new, expect_rv=meta.get("resourceVersion") or None,
                                  copy=False)
 
-    def create_trusted(self, obj: Obj) -> Obj:
-        """Create an object a component built (an Event): namespace checks, uid, creationTimestamp, hooks."""
-        kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
-        meta = obj["metadata"] = dict(obj.get("metadata") or {})
+    def create_trusted(self, obj: Obj, kind: Kind | None = None) -> Obj:
+        """Create an object a component built (an Event): namespace checks, uid, creationTimestamp, hooks.
+        Its `metadata` is filled in place: the store takes it with the object (build both fresh).
+        `kind`, when the writer knows it, saves looking it up from apiVersion/kind."""
+        if kind is None:
+            kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = obj["metadata"] = {}
         if kind.namespaced:
             meta["namespace"] = meta.get("namespace") or "default"
         else:

@@ -40,6 +40,7 @@ from kubelab.store.watch import Event
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_PUMP_STEPS = 1_000_000
+_EVENTS = kinds.resolve("events")  # what the recorder writes (its create skips the kind look-up)
 
 
 class Cluster(NodeOperations, RolloutOperations, PodOperations):
@@ -376,8 +377,9 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
         items = self.list("events", namespace)
         return sorted(items, key=lambda e: (e.get("lastTimestamp") or "", e["metadata"]["name"]))
 
-    def record_event(self, obj: Obj, type: str, reason: str, message: str, component: str, **kw: Any) -> Obj:
-        return self.recorder.record(obj, type, reason, message, component, **kw)
+    def record_event(self, obj: Obj, type: str, reason: str, message: str, component: str, *,
+                     host: str | None = None, field_path: str | None = None) -> Obj:
+        return self.recorder.record(obj, type, reason, message, component, host=host, field_path=field_path)
 
     def _write_event(self, event: Obj, existing: Obj | None) -> Obj:
         if existing is not None:
@@ -388,7 +390,7 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
             event = dict(event)
             event["metadata"] = {"name": existing["metadata"]["name"], "namespace": existing["metadata"]["namespace"]}
         try:
-            return self.api.create_trusted(event)
+            return self.api.create_trusted(event, _EVENTS)
         except ApiError:
             return event  # the namespace is going away: the event has nowhere to live
 

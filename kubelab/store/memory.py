@@ -202,15 +202,21 @@ class MemoryStore:
 
     # ---------------------------------------------------------------- writes
     def create(self, resource: Resource, obj: Obj, *, copy: bool = True) -> Obj:
-        """Store a new object. With `copy=False` the store takes ownership of `obj` (the API server
-        passes objects it built privately); the caller must never touch it again."""
+        """Store a new object. With `copy=False` the store takes ownership of `obj` and of its
+        `metadata` (the API server passes objects it built privately, metadata included); the caller
+        must never touch either again."""
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         with self.lock:
             space = self._objects.setdefault(resource, {}).setdefault(namespace, {})
             if name in space:
                 raise errors.already_exists(resource[0], resource[1], name)
-            stored = self._stamp(obj, copy)
+            self._revision += 1
+            stored = freeze(obj) if copy else obj
+            # A new object's metadata is the store's own — frozen just now, or built fresh by the owner
+            # that handed it over — so it is stamped in place: one dict less per create (an Event, four
+            # per pod). `update` copies instead: its metadata is shared with the stored version.
+            stored["metadata"]["resourceVersion"] = str(self._revision)
             space[name] = stored
             self._index(resource, None, stored)
             self._emit(Event("ADDED", resource, stored, None, self._revision))
@@ -302,15 +308,16 @@ class MemoryStore:
                 self._listeners.setdefault(resource, []).append(listener)
 
     def _emit(self, event: Event) -> None:
-        if self._log.maxlen:
-            self._log.append(event)
-            if len(self._log) == self._log.maxlen:
-                self._compacted = self._log[0].revision
+        log, resource = self._log, event.resource  # every write comes here: look each up once
+        if log.maxlen:
+            log.append(event)
+            if len(log) == log.maxlen:
+                self._compacted = log[0].revision
         else:
             self._compacted = event.revision + 1
-        for w in self._watches.get(event.resource, ()):
+        for w in self._watches.get(resource, ()):
             w.offer(event)
-        for listener in self._listeners.get(event.resource, ()):
+        for listener in self._listeners.get(resource, ()):
             listener(event)
         for listener in self._any_listeners:
             listener(event)

@@ -100,3 +100,17 @@ def test_cluster_events_of_a_pod_are_named_after_it_and_counted():
     assert [e["reason"] for e in mine] == ["Scheduled", "Pulled", "Created", "Started"]
     assert all(e["metadata"]["name"].startswith("solo.") and e["count"] == 1 for e in mine)
     assert len({e["metadata"]["uid"] for e in mine}) == 4
+
+
+def test_cluster_event_carries_system_metadata_and_a_repeat_updates_that_same_event():
+    cluster = kubelab.Cluster(nodes=1, clock="stepped", seed=3)
+    cm = cluster.api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}})
+    first = cluster.record_event(cm, "Warning", "Lesson", "something happened", "kubelab")
+    assert list(first["metadata"]) == ["name", "namespace", "uid", "creationTimestamp", "resourceVersion"]
+    assert first["metadata"]["resourceVersion"] == str(cluster.store.revision)
+    cluster.advance(5)
+    again = cluster.record_event(cm, "Warning", "Lesson", "something happened", "kubelab")
+    assert again["count"] == 2 and again["metadata"]["uid"] == first["metadata"]["uid"]
+    assert int(again["metadata"]["resourceVersion"]) > int(first["metadata"]["resourceVersion"])
+    assert first["count"] == 1  # the first version, as stored then, is unchanged
+    assert cluster.store.get(("", "events"), "default", first["metadata"]["name"]) is again

@@ -54,6 +54,24 @@ def test_stored_objects_are_copies_the_caller_cannot_change():
     assert s.get(PODS, "default", "a")["metadata"]["labels"]["app"] == "web"
 
 
+def test_create_stamps_the_stores_copy_and_leaves_the_callers_metadata_alone():
+    s = MemoryStore()
+    mine = pod("a")
+    stored = s.create(PODS, mine)
+    assert "resourceVersion" not in mine["metadata"]
+    assert list(stored["metadata"]) == ["name", "namespace", "labels", "resourceVersion"]
+
+
+def test_an_update_sharing_metadata_with_the_stored_version_leaves_that_version_alone():
+    s = MemoryStore()
+    first = s.create(PODS, pod("a"), copy=False)
+    rv = first["metadata"]["resourceVersion"]
+    # Metadata shared with the stored version, as the trusted status writes do.
+    second = s.update(PODS, {**first, "status": {"phase": "Running"}}, copy=False)
+    assert first["metadata"]["resourceVersion"] == rv
+    assert int(second["metadata"]["resourceVersion"]) == int(rv) + 1
+
+
 def test_list_is_sorted_by_namespace_and_name_and_carries_the_revision():
     s = MemoryStore()
     for ns, name in [("b", "z"), ("a", "y"), ("b", "a")]:
