@@ -194,3 +194,18 @@ def test_read_if_exists_gives_none_only_for_a_missing_file():
         fs.read_if_exists("/etc")
     with pytest.raises(FsError, match="No such file or directory"):
         fs.read("/etc/group")
+
+
+def test_a_mount_inside_another_mount_makes_its_directory_in_that_volume():
+    box = Box("busybox")
+    outer = box.fs.mount("/data", Volume(mode=0o777), read_only=False)
+    box.fs.mount("/data/cache", Volume(mode=0o777), read_only=False)
+    assert outer.nodes["cache"].kind == "dir"
+    assert box.sh("ls /data").stdout == "cache\n"
+
+
+def test_a_mount_through_a_symlink_makes_its_directory_where_the_link_points():
+    box = Box("busybox")
+    box.sh("mkdir /real; ln -s /real /alias")
+    box.fs.mount("/alias/config", {"key": "v"})
+    assert box.sh("ls /real").stdout == "config\n"
