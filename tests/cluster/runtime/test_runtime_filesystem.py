@@ -209,3 +209,12 @@ def test_a_mount_through_a_symlink_makes_its_directory_where_the_link_points():
     box.sh("mkdir /real; ln -s /real /alias")
     box.fs.mount("/alias/config", {"key": "v"})
     assert box.sh("ls /real").stdout == "config\n"
+
+
+def test_reads_go_through_mounts_and_symlinks_not_the_files_they_hide():
+    box = Box("busybox")
+    box.sh("mkdir -p /etc/config /real; echo old > /etc/config/key; echo linked > /real/f; ln -s /real /alias")
+    box.fs.mount("/etc/config", {"key": "new"})
+    assert box.fs.read("/etc/config/key") == b"new"  # the mounted file, not the root file under it
+    assert box.fs.read("/alias/f") == b"linked\n"
+    assert box.fs.read_if_exists("/etc/config/missing") is None
