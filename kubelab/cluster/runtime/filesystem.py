@@ -119,6 +119,13 @@ class FileSystem:
         (then the caller walks). Saves that walk for a container's first mount (its token volume, on
         a directory the image store made: ~3.5 of fs.mount's ~6.5 µs), its /etc/passwd read and
         the stat of its executable."""
+        nodes = self._plain_nodes(path)
+        found = nodes.get(path[1:]) if nodes is not None else None
+        return None if found is None or found.kind == "link" else found
+
+    def _plain_nodes(self, path: str) -> dict[str, Node] | None:
+        """The root volume's nodes when every parent of `path` is a plain directory there and no other
+        mount covers `path` (so `path[1:]` is where the walk would look its last component up)."""
         mounts = self.mounts
         root = mounts[0]
         if root.path != "/" or root.sub or path == "/" or path.startswith("/proc/"):
@@ -128,14 +135,13 @@ class FileSystem:
                 return None
         nodes = root.volume.nodes
         rel = path[1:]
-        found = nodes.get(rel)
         end = rel.rfind("/")
         while end > 0:  # each parent up to the root
             node = nodes.get(rel[:end])
             if node is None or node.kind != "dir":
                 return None
             end = rel.rfind("/", 0, end)
-        return None if found is None or found.kind == "link" else found
+        return nodes
 
     def mount_of(self, path: str) -> _Mount:
         for m in reversed(self.mounts):
@@ -290,10 +296,14 @@ class FileSystem:
         """`read`, but None when the last component is missing: every container start looks for an
         /etc/passwd that scratch images lack, and raising FsError there doubled the look-up's cost."""
         full = self.abspath(path)
-        node = self._plain_node(full) if full != "/dev/null" else None
-        if node is not None and node.kind == "file":  # most reads: no symlink, no mount on the way
-            self._check(node, 4, cred, path)
-            return node.data
+        nodes = self._plain_nodes(full) if full != "/dev/null" else None
+        if nodes is not None:  # most reads: no symlink, no mount on the way
+            node = nodes.get(full[1:])
+            if node is None:  # missing (scratch images' /etc/passwd): what the walk would answer
+                return None
+            if node.kind == "file":
+                self._check(node, 4, cred, path)
+                return node.data
         real = self._resolve(full)
         if real == "/dev/null":
             return b""

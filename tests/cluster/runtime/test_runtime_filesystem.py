@@ -218,3 +218,11 @@ def test_reads_go_through_mounts_and_symlinks_not_the_files_they_hide():
     assert box.fs.read("/etc/config/key") == b"new"  # the mounted file, not the root file under it
     assert box.fs.read("/alias/f") == b"linked\n"
     assert box.fs.read_if_exists("/etc/config/missing") is None
+
+
+def test_read_if_exists_tells_a_missing_file_from_a_missing_directory():
+    box = Box("busybox")
+    assert box.fs.read_if_exists("/etc/nothing") is None
+    with pytest.raises(FsError):
+        box.fs.read_if_exists("/nodir/file")
+    assert box.fs.read_if_exists("/dev/null") == b""
