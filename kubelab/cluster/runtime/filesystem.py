@@ -96,6 +96,8 @@ class FileSystem:
         self.mount(path, volume, read_only=read_only, sub_path="f")
 
     def _ensure_mountpoint(self, path: str, is_file: bool) -> None:
+        if self._plain_existing(path):
+            return
         saved, self.mounts = self.mounts, [m for m in self.mounts if m.path != path]
         try:
             if not self.exists(path):
@@ -106,6 +108,40 @@ class FileSystem:
                     self.mkdir(path, force=True)
         finally:
             self.mounts = saved
+
+    def _plain_existing(self, path: str) -> bool:
+        node = self._plain_node(path)
+        return node is not None and node.kind == "dir"
+
+    def _plain_node(self, path: str) -> Node | None:
+        """The root volume's node at (absolute, normal) `path` when only plain directories lead to it
+        and no other mount covers it — what the full walk (_resolve, _node) would find — else None
+        (then the caller walks). Saves that walk for a container's first mount (its token volume, on
+        a directory the image store made: ~3.5 of fs.mount's ~6.5 µs), its /etc/passwd read and
+        the stat of its executable."""
+        nodes = self._plain_nodes(path)
+        found = nodes.get(path[1:]) if nodes is not None else None
+        return None if found is None or found.kind == "link" else found
+
+    def _plain_nodes(self, path: str) -> dict[str, Node] | None:
+        """The root volume's nodes when every parent of `path` is a plain directory there and no other
+        mount covers `path` (so `path[1:]` is where the walk would look its last component up)."""
+        mounts = self.mounts
+        root = mounts[0]
+        if root.path != "/" or root.sub or path == "/" or path.startswith("/proc/"):
+            return None
+        for m in mounts[1:]:
+            if path == m.path or path.startswith(m.path + "/"):
+                return None
+        nodes = root.volume.nodes
+        rel = path[1:]
+        end = rel.rfind("/")
+        while end > 0:  # each parent up to the root
+            node = nodes.get(rel[:end])
+            if node is None or node.kind != "dir":
+                return None
+            end = rel.rfind("/", 0, end)
+        return nodes
 
     def mount_of(self, path: str) -> _Mount:
         for m in reversed(self.mounts):
@@ -195,7 +231,11 @@ class FileSystem:
 
     # ---- queries -------------------------------------------------------------------------
     def stat(self, path: str, *, follow: bool = True) -> Node:
-        path = self._resolve(self.abspath(path), follow_last=follow)
+        path = self.abspath(path)
+        node = self._plain_node(path)  # most stats: no symlink, no mount on the way
+        if node is not None:
+            return node
+        path = self._resolve(path, follow_last=follow)
         node = self._node(path)
         if node is None:
             if path == "/proc" or (path.startswith("/proc/") and path.count("/") == 2 and path[6:].isdigit()):
@@ -255,7 +295,16 @@ class FileSystem:
     def read_if_exists(self, path: str, cred: Cred = ROOT) -> bytes | None:
         """`read`, but None when the last component is missing: every container start looks for an
         /etc/passwd that scratch images lack, and raising FsError there doubled the look-up's cost."""
-        real = self._resolve(self.abspath(path))
+        full = self.abspath(path)
+        nodes = self._plain_nodes(full) if full != "/dev/null" else None
+        if nodes is not None:  # most reads: no symlink, no mount on the way
+            node = nodes.get(full[1:])
+            if node is None:  # missing (scratch images' /etc/passwd): what the walk would answer
+                return None
+            if node.kind == "file":
+                self._check(node, 4, cred, path)
+                return node.data
+        real = self._resolve(full)
         if real == "/dev/null":
             return b""
         proc = self._proc_read(real)

@@ -194,3 +194,35 @@ def test_read_if_exists_gives_none_only_for_a_missing_file():
         fs.read_if_exists("/etc")
     with pytest.raises(FsError, match="No such file or directory"):
         fs.read("/etc/group")
+
+
+def test_a_mount_inside_another_mount_makes_its_directory_in_that_volume():
+    box = Box("busybox")
+    outer = box.fs.mount("/data", Volume(mode=0o777), read_only=False)
+    box.fs.mount("/data/cache", Volume(mode=0o777), read_only=False)
+    assert outer.nodes["cache"].kind == "dir"
+    assert box.sh("ls /data").stdout == "cache\n"
+
+
+def test_a_mount_through_a_symlink_makes_its_directory_where_the_link_points():
+    box = Box("busybox")
+    box.sh("mkdir /real; ln -s /real /alias")
+    box.fs.mount("/alias/config", {"key": "v"})
+    assert box.sh("ls /real").stdout == "config\n"
+
+
+def test_reads_go_through_mounts_and_symlinks_not_the_files_they_hide():
+    box = Box("busybox")
+    box.sh("mkdir -p /etc/config /real; echo old > /etc/config/key; echo linked > /real/f; ln -s /real /alias")
+    box.fs.mount("/etc/config", {"key": "new"})
+    assert box.fs.read("/etc/config/key") == b"new"  # the mounted file, not the root file under it
+    assert box.fs.read("/alias/f") == b"linked\n"
+    assert box.fs.read_if_exists("/etc/config/missing") is None
+
+
+def test_read_if_exists_tells_a_missing_file_from_a_missing_directory():
+    box = Box("busybox")
+    assert box.fs.read_if_exists("/etc/nothing") is None
+    with pytest.raises(FsError):
+        box.fs.read_if_exists("/nodir/file")
+    assert box.fs.read_if_exists("/dev/null") == b""
