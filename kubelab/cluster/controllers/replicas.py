@@ -301,8 +301,12 @@ class ReplicaManager(RecheckTimers):
         spec = owner.get("spec") or {}
         old = owner.get("status") or {}
         min_ready = spec.get("minReadySeconds") or 0
-        fully = sum(1 for p in active if facts(p).fully_labeled)
-        ready = [p for p in active if facts(p).ready]
+        fully, ready = 0, list[Obj]()
+        for pod in active:  # one pass: this runs over every replica on each sync
+            pod_facts = facts(pod)
+            fully += pod_facts.fully_labeled
+            if pod_facts.ready:
+                ready.append(pod)
         # Without minReadySeconds every ready pod is available (is_available's answer, without asking twice).
         available = sum(1 for p in ready if podutil.is_available(p, min_ready, now)) if min_ready else len(ready)
         conditions = [thaw(c) for c in old.get("conditions") or ()]
