@@ -14,38 +14,22 @@ it). Reads: api.errors, store.watch.
 from __future__ import annotations
 
 import builtins
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubelab.api import errors
-from kubelab.api.jsoncopy import copy_json
+from kubelab.api.jsoncopy import copy_json, interned_copy
 from kubelab.store.watch import Event, Watch
 
 Obj = dict[str, Any]
 Resource = tuple[str, str]  # (group, plural)
 Listener = Callable[[Event], None]
 
-_intern = sys.intern
-
-
-def freeze(value: Any) -> Any:
-    """A private deep copy with interned keys and short strings (objects share their vocabulary)."""
-    kind = type(value)
-    if kind is dict:
-        return {_intern(k): freeze(v) if type(v) in _NESTED else _intern(v) if type(v) is str and len(v) <= 64 else v
-                for k, v in value.items()}
-    if kind is list:
-        return [freeze(v) if type(v) in _NESTED else _intern(v) if type(v) is str and len(v) <= 64 else v
-                for v in value]
-    if kind is str and len(value) <= 64:
-        return _intern(value)
-    return value
-
-
-_NESTED = (dict, list)
+# A private deep copy with interned keys and short strings (objects share their vocabulary): the
+# compact form the store keeps objects in, the same copy the decoder makes of free-form values.
+freeze = interned_copy
 
 
 def _controller_uid(obj: Obj) -> Any:
