@@ -23,7 +23,7 @@ from kubelab.api.selectors import LabelSelector
 from kubelab.cluster.scheduling import resources, taints
 from kubelab.cluster.scheduling.cache import NodeInfo
 from kubelab.cluster.scheduling.filters import matches_term
-from kubelab.cluster.scheduling.podfacts import PodFacts, pod_facts
+from kubelab.cluster.scheduling.podfacts import PodFacts
 
 Obj = dict[str, Any]
 MAX_SCORE = 100
@@ -46,16 +46,6 @@ MAX_IMAGE_PER_CONTAINER = 1000 * 1024 * 1024
 Raw = tuple[int, int, int, int, int]  # TaintToleration, NodeAffinity (before normalising), Fit, Balanced, Image
 
 
-def score_nodes(pod: Obj, feasible: list[NodeInfo], all_nodes: list[NodeInfo],
-                spread_selector: LabelSelector | None, facts: PodFacts | None = None) -> dict[str, dict[str, int]]:
-    """{node: {plugin: normalised score, …, "total": weighted sum}} for every feasible node
-    (`facts`: the pod's PodFacts when the caller already has them for this cycle)."""
-    facts = pod_facts(pod) if facts is None else facts
-    images = image_state(facts, all_nodes)
-    return combine(pod, feasible, {info.name: raw_scores(facts, info, images) for info in feasible},
-                   spread_selector)
-
-
 def raw_scores(facts: PodFacts, info: NodeInfo, images: Images | None) -> Raw:
     """The per-node part of every plugin but PodTopologySpread (which compares nodes), with each
     plugin's common case inline (no taints, no preferred affinity, no image of the pod on the node)."""
@@ -74,15 +64,9 @@ def raw_scores(facts: PodFacts, info: NodeInfo, images: Images | None) -> Raw:
     )
 
 
-def combine(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw],
-            spread_selector: LabelSelector | None) -> dict[str, dict[str, int]]:
-    """NormalizeScore, PodTopologySpread and the weighted totals, from each feasible node's raw scores."""
-    return totals(pod, feasible, raw, spread_selector)[1]()
-
-
 def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selector: LabelSelector | None,
            spread: dict[str, int] | None = None) -> tuple[dict[str, int], Callable[[], dict[str, dict[str, int]]]]:
-    """Each feasible node's weighted total, and a function giving what `combine` gives — every plugin's
+    """Each feasible node's weighted total, and a function giving every plugin's
     normalised score per node — built only when asked (a decision is rarely read, and building a
     dict per node per cycle was a third of a scheduling cycle's cost in a 100-node cluster). `spread`:
     PodTopologySpread's scores when the caller has them."""
