@@ -42,7 +42,10 @@ def qos_class(spec: Obj) -> str:
     limits: dict[str, int] = {}
     guaranteed = True
     for container in (*(spec.get("initContainers") or ()), *(spec.get("containers") or ())):
-        resources = container.get("resources") or {}
+        resources = container.get("resources")
+        if not resources:  # asks for nothing, limits nothing: not Guaranteed (most pods, so no dicts)
+            guaranteed = False
+            continue
         own_requests = {k: amount(k, v) for k, v in (resources.get("requests") or {}).items() if k in ("cpu", "memory")}
         own_limits = {k: amount(k, v) for k, v in (resources.get("limits") or {}).items() if k in ("cpu", "memory")}
         for name, value in own_requests.items():
@@ -74,7 +77,7 @@ def any_regular_started(spec: Obj, statuses: list[Obj]) -> bool:
 
 def phase(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], terminal: bool = False) -> str:
     """The pod phase from its container statuses (`terminal`: no container will run again)."""
-    inits = by_name(init_statuses)
+    inits = by_name(init_statuses) if init_statuses else {}
     regular = by_name(statuses)
     pending_init = pending_sidecars = failed_init = 0
     unknown = running = waiting = stopped = succeeded = 0
@@ -157,7 +160,12 @@ def _readiness(spec: Obj, inits: dict[str, Obj], regular: dict[str, Obj], pod_ph
         if is_sidecar(container):
             _check_ready(container["name"], inits, unknown, unready)
     for container in spec.get("containers") or ():
-        _check_ready(container["name"], regular, unknown, unready)
+        name = container["name"]
+        status = regular.get(name)
+        if status is None:
+            unknown.append(name)
+        elif not status.get("ready"):
+            unready.append(name)
     if not unknown and not unready:
         return TRUE
     messages = []
@@ -177,6 +185,8 @@ def _check_ready(name: str, known: dict[str, Obj], unknown: list[str], unready: 
 
 
 def _initialized(spec: Obj, inits: dict[str, Obj], statuses: list[Obj], pod_phase: str) -> Verdict:
+    if not spec.get("initContainers"):  # nothing to wait for (most pods): what the walk below concludes
+        return ("True", "PodCompleted", "") if pod_phase == "Succeeded" else TRUE
     unknown: list[str] = []
     incomplete: list[str] = []
     for container in spec.get("initContainers") or ():
@@ -227,21 +237,26 @@ def _quoted(names: list[str]) -> str:
     return '"' + '", "'.join(names) + '"'
 
 
-def verdicts(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
-             live_conditions: list[Obj]) -> list[tuple[str, Verdict]]:
-    """The kubelet's conditions as (type, verdict), in the kubelet's order."""
+NOT_READY: Verdict = ("False", "", "")
+
+
+def _verdicts(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
+              live_conditions: list[Obj]) -> tuple[Verdict, Verdict, Verdict, Verdict, Verdict]:
+    """The verdicts on KUBELET_CONDITIONS, in that order."""
     inits = by_name(init_statuses) if init_statuses else {}
     containers_ready = _readiness(spec, inits, by_name(statuses), pod_phase)
     ready = containers_ready
-    if containers_ready[0] == "True":
+    if containers_ready[0] == "True" and spec.get("readinessGates"):
         ready = _gates(spec, live_conditions) or containers_ready
-    return [
-        ("PodReadyToStartContainers", TRUE if sandbox_ready else ("False", "", "")),
-        ("Initialized", _initialized(spec, inits, statuses, pod_phase)),
-        ("Ready", ready),
-        ("ContainersReady", containers_ready),
-        ("PodScheduled", TRUE),
-    ]
+    return (TRUE if sandbox_ready else NOT_READY, _initialized(spec, inits, statuses, pod_phase), ready,
+            containers_ready, TRUE)
+
+
+def verdicts(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
+             live_conditions: list[Obj]) -> list[tuple[str, Verdict]]:
+    """The kubelet's conditions as (type, verdict), in the kubelet's order."""
+    return list(zip(KUBELET_CONDITIONS,
+                    _verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions), strict=True))
 
 
 def conditions(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
@@ -260,6 +275,72 @@ def conditions(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_pha
 
 
 # ------------------------------------------------------------------------------- the status
+# The kubelet's condition dicts and lists are shared: between the versions of one pod (Initialized
+# and PodScheduled do not change between its ContainerCreating and Running writes) and between
+# pods (every pod that became Ready in the same second carries the same five conditions). The
+# store keeps posted statuses immutable and copies at the public boundary, so a shared dict is safe,
+# and it saves ~10 dicts and lists per pod (kept alive by the store's event history too). Keyed
+# by everything a condition holds; cleared when big, so a long run's distinct times stay bounded.
+_CONDITIONS: dict[tuple[Any, ...], Obj] = {}
+_CONDITION_LISTS: dict[tuple[Any, ...], list[Obj]] = {}
+_ADDRESSES: dict[str, list[Obj]] = {}  # hostIPs, one list per node's address
+_SHARED_MAX = 4096
+_POSITION = {kind: at for at, kind in enumerate(KUBELET_CONDITIONS)}
+
+
+def _condition(kind: str, generation: Any, since: str, verdict: Verdict) -> Obj:
+    key = (kind, generation, since, verdict)
+    found = _CONDITIONS.get(key)
+    if found is None:
+        status, why, text = verdict
+        # One literal per shape: the key order is the Go struct's either way.
+        found = ({"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": since}
+                 if generation is None else
+                 {"type": kind, "observedGeneration": generation, "status": status,
+                  "lastProbeTime": None, "lastTransitionTime": since})
+        if why:
+            found["reason"] = why
+        if text:
+            found["message"] = text
+        if len(_CONDITIONS) >= _SHARED_MAX:
+            _CONDITIONS.clear()
+        _CONDITIONS[key] = found
+    return found
+
+
+def _kubelet_conditions(generation: Any, found: tuple[Verdict, ...], live_conditions: list[Obj],
+                        stamp: str) -> tuple[list[Obj], bool]:
+    """The five kubelet conditions (each keeps its lastTransitionTime while its status holds), and
+    whether the live pod has conditions of others too."""
+    sinces = [stamp] * 5
+    others = False
+    for before in live_conditions:
+        at = _POSITION.get(before.get("type"))  # type: ignore[arg-type]
+        if at is None:
+            others = True
+        else:  # (the last of a type counts, should a type appear twice)
+            sinces[at] = (before.get("lastTransitionTime") or stamp) if before.get("status") == found[at][0] \
+                else stamp
+    key = (generation, *sinces, *found)
+    built = _CONDITION_LISTS.get(key)
+    if built is None:
+        built = [_condition(kind, generation, since, verdict)
+                 for kind, since, verdict in zip(KUBELET_CONDITIONS, sinces, found, strict=True)]
+        if len(_CONDITION_LISTS) >= _SHARED_MAX:
+            _CONDITION_LISTS.clear()
+        _CONDITION_LISTS[key] = built
+    return built, others
+
+
+def _host_ips(host_ip: str) -> list[Obj]:
+    found = _ADDRESSES.get(host_ip)
+    if found is None:
+        if len(_ADDRESSES) >= _SHARED_MAX:
+            _ADDRESSES.clear()
+        found = _ADDRESSES[host_ip] = [{"ip": host_ip}]
+    return found
+
+
 def pod_status(
     pod: Obj,
     *,
@@ -274,36 +355,21 @@ def pod_status(
     reason: str = "",
     message: str = "",
 ) -> Obj:
-    """The status the kubelet posts: kubelet-owned conditions rebuilt, others kept from the live pod."""
+    """The status the kubelet posts: kubelet-owned conditions rebuilt, others kept from the live pod.
+    Parts of it (conditions, address lists) are shared with other statuses: treat it as immutable."""
     spec = pod.get("spec") or {}
     live = pod.get("status") or {}
     live_conditions = live.get("conditions") or []
-    old = {c.get("type"): c for c in live_conditions} if live_conditions else {}
     generation = (pod.get("metadata") or {}).get("generation")
-    stamp = rfc3339(now)
-    merged = [dict(c) for c in live_conditions if c.get("type") not in KUBELET_CONDITIONS] if live_conditions else []
-    for kind, (verdict_status, why, text) in verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready,
-                                                      live_conditions):
-        # Built as one literal per shape (twice per pod on its way up, five conditions each): the
-        # key order is the Go struct's either way.
-        before = old.get(kind) if old else None
-        since = before.get("lastTransitionTime") if before is not None and before.get("status") == verdict_status \
-            else None
-        since = since or stamp
-        condition: Obj = ({"type": kind, "status": verdict_status, "lastProbeTime": None, "lastTransitionTime": since}
-                          if generation is None else
-                          {"type": kind, "observedGeneration": generation, "status": verdict_status,
-                           "lastProbeTime": None, "lastTransitionTime": since})
-        if why:
-            condition["reason"] = why
-        if text:
-            condition["message"] = text
-        merged.append(condition)
+    kubelet_conditions, others = _kubelet_conditions(
+        generation, _verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions),
+        live_conditions, rfc3339(now))
     status: Obj = {}
     if generation is not None:
         status["observedGeneration"] = generation
     status["phase"] = pod_phase
-    status["conditions"] = merged
+    status["conditions"] = ([*(dict(c) for c in live_conditions if c.get("type") not in _POSITION),
+                             *kubelet_conditions] if others else kubelet_conditions)
     if message:
         status["message"] = message
     if reason:
@@ -312,7 +378,7 @@ def pod_status(
         status["nominatedNodeName"] = live["nominatedNodeName"]
     if host_ip:
         status["hostIP"] = host_ip
-        status["hostIPs"] = [{"ip": host_ip}]
+        status["hostIPs"] = _host_ips(host_ip)
     if pod_ip:
         status["podIP"] = pod_ip
         status["podIPs"] = [{"ip": pod_ip}]
