@@ -31,6 +31,10 @@ Listener = Callable[[Event], None]
 # compact form the store keeps objects in, the same copy the decoder makes of free-form values.
 freeze = interned_copy
 
+# `Event(...)` runs the named tuple's Python-level `__new__`; the store makes one per write (8 per pod
+# on its way to Running), so it builds them with the C constructor the generated `__new__` calls.
+_tuple_new = tuple.__new__
+
 
 def _controller_uid(obj: Obj) -> Any:
     """The uid of the object's controller reference; None without one, `_NO_UID` when it names none."""
@@ -77,6 +81,9 @@ class MemoryStore:
         self._watches: dict[Resource, list[Watch]] = {}
         self._listeners: dict[Resource, list[Listener]] = {}
         self._any_listeners: list[Listener] = []
+        # resource → its listeners then the catch-all ones, in subscription order: what `_emit` calls on
+        # every write (~15 per pod write), as one tuple instead of two look-ups and two loops.
+        self._fanout: dict[Resource, tuple[Listener, ...]] = {}
         # (resource, owner uid) → {(namespace, name)}: what controllers and the GC ask most.
         self._by_owner: dict[tuple[Resource, str], set[tuple[str, str]]] = {}
         # (resource, namespace, controller uid) → names: what a ReplicaSet counts on every sync.
@@ -203,7 +210,7 @@ class MemoryStore:
             stored["metadata"]["resourceVersion"] = str(self._revision)
             space[name] = stored
             self._index(resource, None, stored)
-            self._emit(Event("ADDED", resource, stored, None, self._revision))
+            self._emit(_tuple_new(Event, ("ADDED", resource, stored, None, self._revision)))
             return stored
 
     def update(self, resource: Resource, obj: Obj, *, expect_rv: str | None = None, copy: bool = True) -> Obj:
@@ -218,10 +225,13 @@ class MemoryStore:
             wanted = expect_rv if expect_rv is not None else meta.get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(resource[0], resource[1], name)
-            stored = self._stamp(obj, copy)
+            self._revision += 1
+            stored = freeze(obj) if copy else obj
+            meta = stored["metadata"] = dict(stored["metadata"], resourceVersion=str(self._revision))
             space[name] = stored
-            self._index(resource, old, stored)
-            self._emit(Event("MODIFIED", resource, stored, old, self._revision))
+            if meta.get("ownerReferences") != old["metadata"].get("ownerReferences"):
+                self._index(resource, old, stored)  # (same owners: neither index moves — most writes)
+            self._emit(_tuple_new(Event, ("MODIFIED", resource, stored, old, self._revision)))
             return stored
 
     def delete(self, resource: Resource, namespace: str, name: str, *, expect_rv: str | None = None) -> Obj:
@@ -240,12 +250,6 @@ class MemoryStore:
             tomb["metadata"] = dict(old["metadata"], resourceVersion=str(self._revision))
             self._emit(Event("DELETED", resource, tomb, old, self._revision))
             return tomb
-
-    def _stamp(self, obj: Obj, copy: bool) -> Obj:
-        self._revision += 1
-        stored = freeze(obj) if copy else obj
-        stored["metadata"] = dict(stored["metadata"], resourceVersion=str(self._revision))
-        return stored
 
     # ----------------------------------------------------------------- watch
     def watch(
@@ -290,6 +294,7 @@ class MemoryStore:
                 self._any_listeners.append(listener)
             else:
                 self._listeners.setdefault(resource, []).append(listener)
+            self._fanout.clear()
 
     def _emit(self, event: Event) -> None:
         log, resource = self._log, event.resource  # every write comes here: look each up once
@@ -301,9 +306,10 @@ class MemoryStore:
             self._compacted = event.revision + 1
         for w in self._watches.get(resource, ()):
             w.offer(event)
-        for listener in self._listeners.get(resource, ()):
-            listener(event)
-        for listener in self._any_listeners:
+        fanout = self._fanout.get(resource)
+        if fanout is None:
+            fanout = self._fanout[resource] = (*self._listeners.get(resource, ()), *self._any_listeners)
+        for listener in fanout:
             listener(event)
 
     def compact(self, revision: int) -> None:
