@@ -293,9 +293,11 @@ class KubeletRouter(Controller):
 def _matters(old: Obj, new: Obj) -> bool:
     """Does this pod update concern the kubelet? (Status writes — its own included — do not.)"""
     before, after = old["metadata"], new["metadata"]
-    if before.get("generation") != after.get("generation"):
-        return True
-    for field in ("deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "uid"):
-        if before.get(field) != after.get(field):
-            return True
-    return (old.get("spec") or {}).get("nodeName") != (new.get("spec") or {}).get("nodeName")
+    # One expression rather than a loop over the fields: three of every pod's four writes come here.
+    return (before.get("generation") != after.get("generation")
+            or before.get("deletionTimestamp") != after.get("deletionTimestamp")
+            or before.get("deletionGracePeriodSeconds") != after.get("deletionGracePeriodSeconds")
+            or before.get("labels") != after.get("labels")
+            or before.get("annotations") != after.get("annotations")
+            or before.get("uid") != after.get("uid")
+            or (old.get("spec") or {}).get("nodeName") != (new.get("spec") or {}).get("nodeName"))

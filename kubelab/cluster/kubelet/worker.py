@@ -167,9 +167,9 @@ class PodWorker:
         if self.done:
             return
         if self.terminal:
-            self.write_status()
+            self.write_status(live)
             return
-        self.write_status()
+        self.write_status(live)
         if self._deadline():
             return
         if termination.completed(self):
@@ -278,13 +278,15 @@ class PodWorker:
             host_ip=self.kubelet.host_ip, pod_ip=self.pod_ip, start_time=self.start_time, now=self.now,
             reason=self.reason, message=self.message)
 
-    def write_status(self) -> None:
-        """Post the pod's status if it changed (one write per sync)."""
+    def write_status(self, live: Obj | None = None) -> None:
+        """Post the pod's status if it changed (one write per sync). `live`: the pod as `sync` just
+        read it (nothing wrote it since), which saves reading it again."""
         if not self.kubelet.alive:
             return
-        live = self.live()
         if live is None:
-            return
+            live = self.live()
+            if live is None:
+                return
         if self.start_time is None:
             started = (live.get("status") or {}).get("startTime")
             self.start_time = parse_time(started) if started else self.now
