@@ -154,6 +154,19 @@ def test_listeners_hear_every_write_in_order():
     assert heard == [("ADDED", "a"), ("MODIFIED", "a"), ("DELETED", "a")]
 
 
+def test_a_listener_subscribed_after_writes_hears_the_next_ones_after_the_earlier_listeners():
+    s = MemoryStore()
+    heard = []
+    s.subscribe(PODS, lambda e: heard.append(("pods", e.type)))
+    s.subscribe(None, lambda e: heard.append(("any", e.type)))
+    s.create(PODS, pod("a"))  # the store now knows who hears a pod write
+    s.subscribe(PODS, lambda e: heard.append(("late pods", e.type)))
+    s.subscribe(None, lambda e: heard.append(("late any", e.type)))
+    heard.clear()
+    s.update(PODS, pod("a", x="1"))
+    assert heard == [("pods", "MODIFIED"), ("late pods", "MODIFIED"), ("any", "MODIFIED"), ("late any", "MODIFIED")]
+
+
 def test_objects_can_be_found_by_owner_uid_as_they_change():
     s = MemoryStore()
     owned = pod("a")
