@@ -119,7 +119,8 @@ class ComponentWrites:
         bound = dict(live)
         bound["spec"] = dict(live["spec"], nodeName=sys.intern(node))
         status = bound["status"] = dict(live.get("status") or {})
-        conditions = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
+        conditions = status.get("conditions")  # a new pod has none: no comprehension to run (one per pod)
+        conditions = [c for c in conditions if c.get("type") != "PodScheduled"] if conditions else []
         conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                            "lastTransitionTime": sys.intern(self.now())})
         status["conditions"] = conditions

@@ -35,7 +35,7 @@ from kubelab.cluster.scheduling.cache import SchedulerCache
 from kubelab.cluster.scheduling.decision import DecisionLog, SchedulingDecision
 from kubelab.cluster.scheduling.podfacts import pod_facts
 from kubelab.cluster.scheduling.preemption import preempt
-from kubelab.cluster.scheduling.resources import is_terminal
+from kubelab.cluster.scheduling.resources import TERMINAL_PHASES
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
 
@@ -74,9 +74,12 @@ def _node_changed(old: Obj | None, new: Obj | None) -> bool:
 def _same_for_cache(old: Obj, new: Obj) -> bool:
     """Does the cache's entry for this pod stay as it is? (Status writes share the stored spec.)"""
     before, after = old["metadata"], new["metadata"]
+    # is_terminal inline: this runs for every pod write (three per pod), and its two calls cost about as
+    # much as the rest (cProfile).
     return (old.get("spec") is new.get("spec") and before.get("labels") == after.get("labels")
             and before.get("deletionTimestamp") == after.get("deletionTimestamp")
-            and is_terminal(old) == is_terminal(new))
+            and ((old.get("status") or {}).get("phase") in TERMINAL_PHASES)
+            == ((new.get("status") or {}).get("phase") in TERMINAL_PHASES))
 
 
 class Scheduler(Controller):
@@ -126,7 +129,9 @@ class Scheduler(Controller):
             self._unschedulable.pop(key, None)
             return
         was_bound = self.cache.node_of(key)
-        if deleted or event.old is None or not _same_for_cache(event.old, event.object):
+        # A pod neither bound before nor now has no cache entry to change (its creation, its own status writes).
+        if (was_bound is not None or (event.object.get("spec") or {}).get("nodeName")) \
+                and (deleted or old is None or not _same_for_cache(old, event.object)):
             self.cache.observe_pod(None if deleted else event.object, key)
         if was_bound and self.cache.node_of(key) is None:
             self._wake_unschedulable()  # a bound pod went away or finished: room was freed
@@ -179,17 +184,16 @@ class Scheduler(Controller):
         meta = pod["metadata"]
         key = (meta["namespace"], meta["name"])
         ref = f"{key[0]}/{key[1]}"
-        now = self.cluster.clock.now()
-        decision = SchedulingDecision(ref, now, self.decisions.attempts(key) + 1, None)
+        now, attempt = self.cluster.clock.now(), self.decisions.attempts(key) + 1
         facts = pod_facts(pod)  # PreFilter: the pod is read once, not once per node and plugin
         outcome = self._board.cycle(pod, facts, memo.shape_of(facts), *self._spreading_of(pod))
-        decision.rejected = outcome.rejected
+        # tied: the best total's nodes, sorted ([] when none is feasible); the scores (when more than one
+        # node was feasible, so scored) are built if read.
+        decision = SchedulingDecision(ref, now, attempt, None, outcome.rejected, outcome.tied,
+                                      _pending_scores=outcome.scores)
         if not outcome.tied:
             self._unschedulable_pod(pod, decision, {i.name: i for i in self.cache.nodes()})
         else:
-            if outcome.scores is not None:  # more than one feasible node: they were scored
-                decision.scores = outcome.scores
-            decision.tied = outcome.tied  # the best total's nodes, sorted
             node = decision.tied[0] if len(decision.tied) == 1 else self.cluster.rng.choice(decision.tied)
             self._bind(pod, node, decision)
         self.decisions.add(key, decision)
@@ -198,7 +202,6 @@ class Scheduler(Controller):
     # ------------------------------------------------------------------ binding
     def _bind(self, pod: Obj, node: str, decision: SchedulingDecision) -> None:
         meta = pod["metadata"]
-        ref = f"{meta['namespace']}/{meta['name']}"
         try:
             bound = bind(self.cluster, pod, node)
         except ApiError as err:
@@ -206,9 +209,8 @@ class Scheduler(Controller):
             self.cluster.record_event(pod, "Warning", "FailedScheduling", decision.message, COMPONENT)
             raise
         decision.node = node
-        decision.message = f"Successfully assigned {ref} to {node}"
-        key = (meta["namespace"], meta["name"])
-        self._unschedulable.pop(key, None)
+        decision.message = f"Successfully assigned {decision.pod} to {node}"
+        self._unschedulable.pop((meta["namespace"], meta["name"]), None)
         self.cluster.record_event(bound, "Normal", "Scheduled", decision.message, COMPONENT)
         self.cluster.trace_log.add("scheduler", "bound", bound, f"to {node}")
 

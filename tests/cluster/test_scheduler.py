@@ -245,3 +245,12 @@ def test_higher_priority_pod_preempts_a_lower_priority_one():
     c.delete("pods", "batch", "kube-system", grace_period=0)  # what its kubelet would do once it stopped
     c.settle()
     assert c.get("pods", "critical", "kube-system")["spec"]["nodeName"] == "kubelab-worker"
+
+
+def test_pod_created_already_bound_counts_against_its_node():
+    # The scheduler skips its cache for pods it has never seen bound: one created with a node must still count.
+    c = make()
+    c.create(pod("pinned", requests={"cpu": "3"}, nodeName="kubelab-worker"))
+    for i in range(3):
+        c.create(pod(f"next-{i}", requests={"cpu": "3"}))
+    assert [where(c, f"next-{i}") for i in range(3)] == ["kubelab-worker2", None, None]

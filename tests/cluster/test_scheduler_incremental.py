@@ -6,7 +6,7 @@ workload whose large requests take nodes in and out of feasibility, and of seede
 sequences of taints, labels, zones, affinities, spreading selectors, nodes added, removed and
 cordoned, pods created and deleted, a cache journal too short to reach back — its answer must
 equal, in value and in order, the one computed from scratch (a fresh NodeMemo, PodTopologySpread
-and totals, ties sorted)."""
+and totals, ties sorted) — and so must its scores when read at the end, after every later cycle."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     patched = board.Board.cycle
     names: list[str] = []
     differences: list[str] = []
+    kept: list[tuple[str, object, dict]] = []  # (pod, its cycle's scores function, the scores it must give)
 
     def compare(self, pod, facts, shape, selector, spread_key):
         want_rejected, want_tied, want_scores = _from_scratch(pod, facts, shape, selector, self._cache)
@@ -56,6 +57,8 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
                                    ("scores", scores, want_scores)):
             if mine != theirs or list(mine) != list(theirs):
                 differences.append(f"{pod['metadata']['name']} {what}: {mine} != {theirs}")
+        if got.scores is not None:
+            kept.append((pod["metadata"]["name"], got.scores, want_scores))
         names.append(pod["metadata"]["name"])
         return got
 
@@ -71,6 +74,11 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(board.Board, "cycle", compare)
     monkeypatch.setattr(scheduler.Scheduler, "_spreading_of", compare_spreading)
     yield names
+    # A decision's scores are built when read, long after its cycle: later cycles must not have changed them.
+    for name, scores_of, want in kept:
+        late = scores_of()
+        if late != want or list(late) != list(want):
+            differences.append(f"{name} scores read later: {late} != {want}")
     assert differences == []
 
 

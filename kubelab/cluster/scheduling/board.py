@@ -52,11 +52,13 @@ class _State:
         self.feasible = feasible
         self.rejected = rejected
         self.raw = raw  # None: fewer than two feasible nodes
+        self.raw_kept = _Kept(raw or {})  # `raw`, with what it held at each cycle for the decisions
         self.images: tuple[scoring.Images | None] | None = None  # ImageLocality's PreScore, once needed
         self.tops = (0, 0)
         self.spread_raw: dict[str, int] = {}  # empty when no selector applies
         self.spread_values: dict[int, int] = {}  # raw spreading score → how many nodes have it (its min, max)
         self.spread: dict[str, int] | None = None
+        self.spread_kept = _Kept({})  # `spread`, as `raw_kept` (replaced with it)
         self.totals: dict[str, int] = {}
         self.groups: dict[int, list[str]] = {}  # total → feasible nodes with it, sorted
 
@@ -105,6 +107,7 @@ class Board:
                 counts = scoring.spread_counts(facts.namespace, selector, spread_key, feasible)
                 state.spread_raw, zoned = scoring.spread_raw(counts, len(feasible))
                 state.spread = scoring.spread_normalised(state.spread_raw)
+                state.spread_kept = _Kept(state.spread)
                 for value in state.spread_raw.values():
                     state.spread_values[value] = state.spread_values.get(value, 0) + 1
             state.tops = scoring.tops(raw)
@@ -126,12 +129,11 @@ class Board:
     def _answer(state: _State) -> Outcome:
         if state.raw is None:
             return Outcome(dict(state.rejected), [state.feasible[0].name] if state.feasible else [], None)
-        # Copies for the decision to keep, as later cycles patch these dicts in place (copying a dict is
-        # C-speed: about a microsecond for 100 nodes, as much again to free it); the plugin scores themselves,
-        # and the totals (which the raw and spreading scores give), are built only if read.
-        spread = None if state.spread is None else dict(state.spread)
+        # The plugin scores, and the totals (which the raw and spreading scores give), are built only if read,
+        # from snapshots of the raw and spreading scores as they are now (later cycles patch them in place).
+        spread = None if state.spread is None else state.spread_kept.snapshot()
         return Outcome(dict(state.rejected), list(state.groups[max(state.groups)]),
-                       partial(_plugin_scores, dict(state.raw), spread))
+                       partial(_plugin_scores, state.raw_kept.snapshot(), spread))
 
     # ------------------------------------------------------------------ patching
     def _patch(self, state: _State, pod: Obj, facts: PodFacts, shape: str, selector: LabelSelector | None,
@@ -159,9 +161,11 @@ class Board:
                 state.images = (self._memo.images(facts, shape, self._cache.epoch, state.infos),)
             images = state.images[0]
             tops_moved = False
+            kept = state.raw_kept
             for info in rescored:
                 old = raw[info.name]
-                new = raw[info.name] = scoring.raw_scores(facts, info, images)
+                new = scoring.raw_scores(facts, info, images)
+                kept.set(info.name, new)  # raw[info.name] = new, remembered for the decisions kept
                 tops_moved = tops_moved or new[0] != old[0] or new[1] != old[1]
             everything = False
             if tops_moved:
@@ -199,11 +203,13 @@ class Board:
         assert state.spread is not None
         if (min(values), max(values)) != bounds:
             state.spread = scoring.spread_normalised(spread_raw)
+            state.spread_kept = _Kept(state.spread)
             return True
         low, high = bounds
+        kept = state.spread_kept
         for info in rescored:  # as scoring.spread_normalised, for the nodes that changed
-            state.spread[info.name] = (scoring.MAX_SCORE if high == 0
-                                       else scoring.MAX_SCORE * (high + low - spread_raw[info.name]) // high)
+            kept.set(info.name, scoring.MAX_SCORE if high == 0
+                     else scoring.MAX_SCORE * (high + low - spread_raw[info.name]) // high)
         return False
 
     @staticmethod
@@ -225,8 +231,45 @@ class Board:
             bisect.insort(groups.setdefault(new, []), name)
 
 
-def _plugin_scores(raw: dict[str, scoring.Raw], spread: dict[str, int] | None) -> dict[str, dict[str, int]]:
+class _Kept:
+    """A dict the board patches in place (`set`), and cheap snapshots of what it held, for the decisions.
+
+    A copy of every node's raw scores per decision would cost ~4.7 KB, and a microsecond to copy and as
+    much to free, per pod in a 100-node cluster, for records rarely read. A snapshot is a copy taken now
+    and then (`_base`) and the changes made since (`_edits`, shared by the snapshots, which remember how
+    many of them they saw): reading one rebuilds the very dict a copy would have been."""
+
+    __slots__ = ("live", "_base", "_edits")
+
+    def __init__(self, live: dict[str, Any]) -> None:
+        self.live = live
+        self._base: dict[str, Any] | None = None  # `live` as it was when `_edits` began; None: no snapshot yet
+        self._edits: list[tuple[str, Any]] = []
+
+    def set(self, name: str, value: Any) -> None:
+        """`live[name] = value` for a name it has (its place in the order stays)."""
+        self.live[name] = value
+        if self._base is not None:
+            self._edits.append((name, value))
+
+    def snapshot(self) -> tuple[dict[str, Any], list[tuple[str, Any]], int]:
+        # A fresh copy once the edits outnumber the entries: a snapshot never costs more than a copy would.
+        if self._base is None or len(self._edits) >= len(self.live):
+            self._base, self._edits = dict(self.live), []
+        return self._base, self._edits, len(self._edits)
+
+
+def _restore(snapshot: tuple[dict[str, Any], list[tuple[str, Any]], int]) -> dict[str, Any]:
+    base, edits, count = snapshot
+    value = dict(base)
+    value.update(edits[:count])
+    return value
+
+
+def _plugin_scores(raw_kept: tuple, spread_kept: tuple | None) -> dict[str, dict[str, int]]:
     """scoring.plugin_scores for a kept cycle, its totals computed again as `_regroup` computes them."""
+    raw: dict[str, scoring.Raw] = _restore(raw_kept)
+    spread: dict[str, int] | None = None if spread_kept is None else _restore(spread_kept)
     taint_top, affinity_top = scoring.tops(raw)
     totals = {name: scoring.node_total(scores, 0 if spread is None else spread[name], taint_top, affinity_top)
               for name, scores in raw.items()}

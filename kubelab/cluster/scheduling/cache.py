@@ -26,15 +26,15 @@ VERSIONS = itertools.count(1)  # NodeInfo versions and SchedulerCache epochs, ne
 JOURNAL_LIMIT = 10_000  # changed-node names kept; a reader further behind recomputes everything
 
 
-@dataclass
+@dataclass(slots=True)  # slots: one per bound pod, kept while it runs
 class BoundPod:
     namespace: str
     name: str
     node: str
-    labels: dict[str, str]
+    labels: dict[str, str]  # the stored pod's own (stored objects are immutable): read only
     requests: dict[str, int]
     non_zero: tuple[int, int]
-    ports: list[tuple[str, str, int]]
+    ports: tuple[tuple[str, str, int], ...]
     priority: int
     terminating: bool
 
@@ -148,10 +148,10 @@ def bound_pod(pod: Obj) -> BoundPod | None:
         namespace=meta.get("namespace", ""),
         name=meta["name"],
         node=node,
-        labels=dict(meta.get("labels") or {}),
+        labels=meta.get("labels") or {},
         requests=uses.requests,  # read only
         non_zero=uses.non_zero,
-        ports=list(uses.ports),
+        ports=uses.ports,
         priority=int(spec.get("priority") or 0),
         terminating=bool(meta.get("deletionTimestamp")),
     )

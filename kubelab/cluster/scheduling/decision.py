@@ -22,7 +22,7 @@ from kubelab.cluster.scheduling.scoring import WEIGHTS
 PodKey = tuple[str, str]
 
 
-@dataclass
+@dataclass(slots=True)  # slots: one is made per attempt and the last thousand pods' are kept
 class SchedulingDecision:
     pod: str  # "default/db"
     time: float

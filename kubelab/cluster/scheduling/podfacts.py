@@ -43,7 +43,7 @@ def pod_facts(pod: Obj) -> PodFacts:
     spec = pod.get("spec") or {}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     node_selector = tuple((spec.get("nodeSelector") or {}).items())  # in order: the first mismatch is named
-    reads = (spec.get("tolerations"), spec.get("affinity"), node_selector, resources.spec_reads(spec))
+    reads = (spec.get("tolerations"), spec.get("affinity"), node_selector, resources.spec_reads_once(spec))
     last = _last
     if last[0] == reads:  # equal reads, equal facts: only the pod and its namespace are this pod's own
         return PodFacts(pod, namespace, *last[1][2:])

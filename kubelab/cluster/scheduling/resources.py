@@ -103,17 +103,30 @@ def usage(pod: Obj) -> Usage:
     """The pod's requests, non-zero requests and host ports, read once for consecutive versions of one pod,
     and once for consecutive pods alike in what it reads."""
     spec = pod.get("spec") or {}
+    last = _last_usage
+    if last[0] is spec.get("containers") and last[1] is spec.get("initContainers") \
+            and last[2] is spec.get("overhead") and last[4] is not None:
+        return last[4]
+    spec_reads_once(spec)  # keeps the Usage remembered only if it is for these reads
+    found = last[4]
+    if found is None:
+        found = last[4] = Usage(_pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
+    return found
+
+
+def spec_reads_once(spec: Obj) -> tuple:
+    """`spec_reads(spec)`, remembered (with the Usage of those reads) for the latest spec parts seen: the
+    scheduling cycle's PodFacts reads them, then the cache's entry for the pod it bound (a version sharing
+    those parts) asks usage() — once, not twice."""
     containers, init, overhead = spec.get("containers"), spec.get("initContainers"), spec.get("overhead")
     last = _last_usage
-    if last[0] is containers and last[1] is init and last[2] is overhead and last[4] is not None:
-        return last[4]
+    if last[0] is containers and last[1] is init and last[2] is overhead:
+        return last[3]
     reads = spec_reads(spec)
-    if last[3] == reads and last[4] is not None:
-        found = last[4]
-    else:
-        found = Usage(_pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
-    last[0], last[1], last[2], last[3], last[4] = containers, init, overhead, reads, found
-    return found
+    if last[3] != reads:
+        last[4] = None  # the Usage remembered was for other reads
+    last[0], last[1], last[2], last[3] = containers, init, overhead, reads
+    return reads
 
 
 def pod_requests(pod: Obj) -> dict[str, int]:
@@ -189,8 +202,11 @@ def ports_conflict(wanted: tuple[str, str, int], used: tuple[str, str, int]) -> 
     return wanted[1] == used[1] or "0.0.0.0" in (wanted[1], used[1])
 
 
+TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
 def is_terminal(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+    return (pod.get("status") or {}).get("phase") in TERMINAL_PHASES
 
 
 def show(resource: str, value: int) -> str:
