@@ -7,7 +7,7 @@ apart (status subresource), honour finalizers and graceful deletion, and only th
 the store. The Python API, the controllers and the HTTP server all call this class, so they
 get the same behaviour and the same errors.
 
-Read by: cluster.core, controllers, server. Reads: api (kinds, validation, defaults,
+Read by: cluster.core, controllers, server. Reads: api (kinds, validation, defaults, podspecs,
 selectors), store, cluster.clock, cluster.recorder, cluster.componentwrites (the components' own
 write paths: trusted status writes, Events, pods/binding).
 """
@@ -108,7 +108,8 @@ class ApiServer(ComponentWrites):
     ) -> tuple[Kind, Obj, builtins.list[str]]:
         """Decode, default and validate a manifest for creation, without writing anything. `decoded`:
         a controller built `obj` from stored, already decoded parts (a pod from its template), so the
-        decode would only return an identical copy; defaults, admission and validation still run."""
+        decode would only return an identical copy; defaults, admission and validation still run.
+        `obj` itself is never changed (the caller may pass stored parts)."""
         if not isinstance(obj, dict):
             raise ApiError("BadRequest", f"expected an object, got {type(obj).__name__}")
         kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
