@@ -38,8 +38,9 @@ def admit_pod(
     *,
     service_account: Obj | None = None,
     priority_classes: dict[str, Obj] | None = None,
-) -> None:
-    """Mutate a Pod being created as the default admission chain would.
+) -> str | None:
+    """Mutate a Pod being created as the default admission chain would; return the token volume name
+    drawn from `rng` for it (None when none was drawn), the one per-pod part api.podspecs replays.
 
     `rng` is the cluster's seeded `random.Random`; `service_account` the pod's ServiceAccount object
     when the caller has it (its `automountServiceAccountToken` and `imagePullSecrets` matter);
@@ -47,19 +48,21 @@ def admit_pod(
     Raises the Forbidden errors the Priority plugin raises.
     """
     if not isinstance(pod, dict):
-        return
+        return None
     spec = pod.setdefault("spec", {})
     if not isinstance(spec, dict):
-        return
+        return None
     meta: Obj = pod["metadata"] if isinstance(pod.get("metadata"), dict) else {}
+    drawn = None
     if MIRROR_POD_ANNOTATION not in (meta.get("annotations") or {}):
-        _service_account(spec, rng, service_account or {})
+        drawn = _service_account(spec, rng, service_account or {})
     _default_toleration_seconds(spec)
     _priority(meta, spec, priority_classes or {})
+    return drawn
 
 
 # ---------------------------------------------------------------- ServiceAccount
-def _service_account(spec: Obj, rng: Any, account: Obj) -> None:
+def _service_account(spec: Obj, rng: Any, account: Obj) -> str | None:
     if not spec.get("serviceAccountName"):
         spec["serviceAccountName"] = spec.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT
     spec["serviceAccount"] = spec["serviceAccountName"]  # the deprecated alias mirrors it
@@ -67,14 +70,14 @@ def _service_account(spec: Obj, rng: Any, account: Obj) -> None:
     automount = spec.get("automountServiceAccountToken")
     if automount is None:
         automount = account.get("automountServiceAccountToken")
-    if automount is not False:
-        _mount_token(spec, rng)
+    drawn = _mount_token(spec, rng) if automount is not False else None
     if not spec.get("imagePullSecrets") and account.get("imagePullSecrets"):
         spec["imagePullSecrets"] = [{"name": ref.get("name")} for ref in account["imagePullSecrets"]
                                     if isinstance(ref, dict)]
+    return drawn
 
 
-def _mount_token(spec: Obj, rng: Any) -> None:
+def _mount_token(spec: Obj, rng: Any) -> str | None:
     volumes: list[Any] = spec["volumes"] if isinstance(spec.get("volumes"), list) else []
     existing: str | None = next((v["name"] for v in volumes if isinstance(v, dict)
                                  and str(v.get("name", "")).startswith(TOKEN_VOLUME_PREFIX)), None)
@@ -99,6 +102,7 @@ def _mount_token(spec: Obj, rng: Any) -> None:
     if needed and existing is None and name is not None:
         volumes.append(token_volume(name))
         spec["volumes"] = volumes
+    return name if existing is None else None
 
 
 def token_volume(name: str) -> Obj:

@@ -185,10 +185,14 @@ def _decoded(value: Any, shape: Shape, path: Any, owner: str, st: _State) -> Any
     elif code == MAP:
         if t is dict:
             item = cast(Shape, shape.item)
+            strings = item.code == STRING  # labels, annotations, selectors: every create has some
             out_map = {}
             for k, v in value.items():
-                k = _intern(_key(k))
-                out_map[k] = shapes.zero(item) if v is None else _value(v, item, (path, (k,)), owner, st)
+                k = _intern(k if type(k) is str else _key(k))
+                if strings and type(v) is str:
+                    out_map[k] = _intern(v) if len(v) <= _SHORT else v
+                else:
+                    out_map[k] = shapes.zero(item) if v is None else _value(v, item, (path, (k,)), owner, st)
             return out_map
     elif code == STRING:
         if t is str:
@@ -398,8 +402,20 @@ def validate(obj: dict, kind: Kind, old: dict | None = None) -> None:
 
     `obj` is the decoded, defaulted object; `old` the stored one on update (immutable fields)."""
     errs = field_errors(obj, kind, old)
-    if not errs:
-        return
+    if errs:
+        _raise_invalid(obj, kind, errs)
+
+
+def validate_pod_metadata(obj: dict, kind: Kind) -> None:
+    """`validate` of a created Pod whose spec passed every rule before (api.podspecs built it from
+    one that did): only its metadata's rules run, as for any spec seen clean (`_validate_pod_create`)."""
+    errs: Errors = []
+    validate_object_meta(obj.get("metadata") or {}, True, name_is_subdomain, errs)
+    if errs:
+        _raise_invalid(obj, kind, errs)
+
+
+def _raise_invalid(obj: dict, kind: Kind, errs: Errors) -> None:
     unique: list[FieldError] = []
     seen: set[str] = set()
     for e in errs:  # field.ErrorList.ToAggregate drops repeated messages

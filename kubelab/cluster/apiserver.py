@@ -7,7 +7,7 @@ apart (status subresource), honour finalizers and graceful deletion, and only th
 the store. The Python API, the controllers and the HTTP server all call this class, so they
 get the same behaviour and the same errors.
 
-Read by: cluster.core, controllers, server. Reads: api (kinds, validation, defaults,
+Read by: cluster.core, controllers, server. Reads: api (kinds, validation, defaults, podspecs,
 selectors), store, cluster.clock, cluster.recorder, cluster.componentwrites (the components' own
 write paths: trusted status writes, Events, pods/binding).
 """
@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from kubelab.api import defaults, kinds, selectors, validation
+from kubelab.api import defaults, kinds, podspecs, selectors, validation
 from kubelab.api.errors import ApiError, FieldError, already_exists, invalid, not_found
 from kubelab.api.kinds import Kind
 from kubelab.api.names import generate_name
@@ -108,7 +108,8 @@ class ApiServer(ComponentWrites):
     ) -> tuple[Kind, Obj, builtins.list[str]]:
         """Decode, default and validate a manifest for creation, without writing anything. `decoded`:
         a controller built `obj` from stored, already decoded parts (a pod from its template), so the
-        decode would only return an identical copy; defaults, admission and validation still run."""
+        decode would only return an identical copy; defaults, admission and validation still run.
+        `obj` itself is never changed (the caller may pass stored parts)."""
         if not isinstance(obj, dict):
             raise ApiError("BadRequest", f"expected an object, got {type(obj).__name__}")
         kind = kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
@@ -117,6 +118,13 @@ class ApiServer(ComponentWrites):
                            f"(post {kind.plural})")
         ns = namespace_of(kind, obj, namespace)
         warnings: builtins.list[str] = []
+        # A Pod whose spec, exactly as sent, was prepared before takes a copy of that outcome (api.podspecs)
+        # once its metadata is done: decode (or copy) the rest with an empty spec holding the key's place.
+        spec_key = podspecs.key(obj, decoded=decoded, field_validation="" if decoded else field_validation) \
+            if kind.kind == "Pod" else None
+        prepared = podspecs.lookup(spec_key) if spec_key is not None else None
+        if prepared is not None:
+            obj = {**obj, "spec": {}}
         # Our private copy, in the store's interned form (the store keeps it as is): decode returns one.
         if decoded:
             obj = freeze(obj)
@@ -139,13 +147,20 @@ class ApiServer(ComponentWrites):
             meta.pop("generation", None)
         if "status" in kind.subresources and kind.kind not in ("Namespace", "Node"):
             obj.pop("status", None)  # Nodes may register with their status, as kubelets do
+        if prepared is not None:
+            obj["spec"] = podspecs.build(prepared, self.rng)  # its defaults, admission and rules are done
+            obj["status"] = {"phase": "Pending"}
+            validation.validate_pod_metadata(obj, kind)
+            return kind, obj, warnings
         defaults.apply_defaults(obj, kind)
         if kind.kind == "Pod":
-            defaults.admit_pod(obj, self.rng)
+            token = defaults.admit_pod(obj, self.rng)
             obj["status"] = {"phase": "Pending"}  # the pod strategy's PrepareForCreate
         elif kind.kind == "DaemonSet":
             _stamp_template_generation(obj)
         validation.validate(obj, kind)
+        if spec_key is not None and not warnings:
+            podspecs.remember(spec_key, obj["spec"], token)
         return kind, obj, warnings
 
     def create(
