@@ -12,7 +12,9 @@ Read by: filesystem, rootfs, the kubelet (emptyDir, PVC data). Reads: clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kubelab.cluster.runtime.clock import strftime
 
@@ -29,6 +31,53 @@ class Node:
 
     def copy(self) -> Node:
         return replace(self)
+
+
+class Deferred:
+    """File content made at its first read: `make(*args)` returns the bytes. Every pod's token volume
+    holds a JWT that is hashed and base64-encoded (~1/8 of a pause container's start, ~1.8 KB) and
+    almost never read. Equal when made from equal arguments, as the contents then are."""
+
+    __slots__ = ("make", "args")
+
+    def __init__(self, make: Callable[..., bytes], args: tuple[Any, ...]) -> None:
+        self.make, self.args = make, args
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Deferred) and self.make is other.make and self.args == other.args
+
+    def __hash__(self) -> int:
+        return hash(self.args)
+
+
+_DATA = Node.__dict__["data"]  # the slot under DeferredNode's property
+
+
+class DeferredNode(Node):
+    """A file node whose `data` is made when first read (then kept, as any node's)."""
+
+    __slots__ = ("deferred",)
+
+    def __init__(self, deferred: Deferred | None, *args: Any) -> None:
+        super().__init__(*args)
+        self.deferred = deferred
+
+    @property  # type: ignore[override]
+    def data(self) -> bytes:
+        deferred = getattr(self, "deferred", None)  # unset in a dataclasses.replace() copy
+        if deferred is not None:
+            self.deferred = None
+            _DATA.__set__(self, deferred.make(*deferred.args))
+        value: bytes = _DATA.__get__(self, Node)
+        return value
+
+    @data.setter
+    def data(self, value: bytes) -> None:
+        self.deferred = None  # a write replaces what was never made
+        _DATA.__set__(self, value)
+
+    def copy(self) -> Node:
+        return Node(self.kind, self.data, self.mode, self.uid, self.gid, self.mtime, self.target)
 
 
 @dataclass(frozen=True)
@@ -66,7 +115,8 @@ class Volume:
             node = self.nodes[rel] = node.copy()
         return node
 
-    def project(self, files: dict[str, str | bytes], *, mode: int = 0o644, gid: int = 0, now: float = 0.0) -> None:
+    def project(self, files: Mapping[str, str | bytes | Deferred], *, mode: int = 0o644, gid: int = 0,
+                now: float = 0.0) -> None:
         """(Re)write projected files the kubelet's way: `..<timestamp>/key`, `..data` → it, `key` → `..data/key`."""
         self._generation += 1
         stamp = f"..{_stamp(now)}.{int((now % 1) * 1e9) + self._generation:09d}"
@@ -80,7 +130,6 @@ class Volume:
         # token volume is projected here; keyword construction measured about twice as slow.
         nodes[stamp] = Node("dir", b"", 0o755, 0, gid, now)
         for key, value in sorted(files.items()):
-            data = value.encode() if isinstance(value, str) else value
             if "/" in key:
                 parts = key.split("/")
                 for i in range(1, len(parts)):
@@ -88,7 +137,11 @@ class Volume:
                 top = parts[0]
             else:
                 top = key
-            nodes[f"{stamp}/{key}"] = Node("file", data, mode, 0, gid, now)
+            if isinstance(value, Deferred):
+                nodes[f"{stamp}/{key}"] = DeferredNode(value, "file", b"", mode, 0, gid, now)
+            else:
+                data = value.encode() if isinstance(value, str) else value
+                nodes[f"{stamp}/{key}"] = Node("file", data, mode, 0, gid, now)
             nodes[top] = Node("link", b"", 0o777, 0, 0, now, f"..data/{top}")
         nodes["..data"] = Node("link", b"", 0o777, 0, 0, now, stamp)
 
