@@ -18,6 +18,7 @@ from kubelab.cluster.runtime.filesystem import Cred, FileSystem
 from kubelab.cluster.runtime.process import ProcessContext, ProcessTable, Sleep
 
 if TYPE_CHECKING:
+    from kubelab.cluster.runtime.programs import Proc
     from kubelab.cluster.runtime.shell import Shell
 
 STEP_BUDGET = 50_000
@@ -137,7 +138,7 @@ class IO:
 class Task:
     gen: Generator[Sleep, None, int]
     pid: int
-    shell: Shell | None = None
+    shell: Shell | Proc | None = None  # a main image program's Proc stands for its shell (made on demand)
     wake: float = 0.0
     waiting: tuple[int, ...] | None = None
     status: int | None = None
