@@ -298,12 +298,9 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     if (c.spec.get("securityContext") or {}).get("readOnlyRootFilesystem"):
         fs.mounts[0].read_only = True
     instance.fs = fs
-    logs = instance.logs
-    clock = w.clock
+    instance.clock = clock = w.clock
     instance.ctx = ProcessContext(
-        env=env, fs=fs, hostname=hostname, now=clock.now,
-        stdout=lambda text: logs.write("stdout", text, clock.now()),
-        stderr=lambda text: logs.write("stderr", text, clock.now()),
+        env=env, fs=fs, hostname=hostname, now=clock.now, stdout=instance.stdout, stderr=instance.stderr,
         network=_network_for(kubelet.network(), w.pod_ip), listening=w.listening, user=user, groups=groups,
         pod_ip=w.pod_ip,
         workdir=c.spec.get("workingDir") or "")
