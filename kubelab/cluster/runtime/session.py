@@ -63,6 +63,8 @@ class WaitInput(Sleep):
 
 
 class Budget:
+    __slots__ = ("now", "limit", "count", "at")
+
     def __init__(self, now: Callable[[], float], limit: int = STEP_BUDGET) -> None:
         self.now, self.limit, self.count = now, limit, 0
         self.at = now()
@@ -127,14 +129,15 @@ def discard(text: str) -> None:
     return None
 
 
-@dataclass
+# slots: an IO, a Task, a Session and a Budget live as long as each container's main process.
+@dataclass(slots=True)
 class IO:
     out: Callable[[str], None]
     err: Callable[[str], None]
     stdin: Input
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     gen: Generator[Sleep, None, int]
     pid: int
@@ -145,7 +148,7 @@ class Task:
     reading: LiveInput | None = None  # waiting for a line of interactive stdin
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     ctx: ProcessContext
     image: Any
