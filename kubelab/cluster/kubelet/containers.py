@@ -130,6 +130,14 @@ class Instance:
         self.process: Process | None = None
         self.user: Obj | None = None
         self.oom = False
+        self.clock: SimClock | None = None  # the time its output lines are stamped with (set by create)
+
+    # Its process's stdout and stderr: bound methods rather than two closures per container start.
+    def stdout(self, text: str) -> None:
+        self.logs.write("stdout", text, self.clock.now())  # type: ignore[union-attr]
+
+    def stderr(self, text: str) -> None:
+        self.logs.write("stderr", text, self.clock.now())  # type: ignore[union-attr]
 
     @property
     def container_id(self) -> str:
@@ -181,6 +189,7 @@ class Container:
         self.kill_at = 0.0
         self.spec_image = spec.get("image", "")  # the image the current instance was created from
         self.force_restart = False  # the spec changed: restart whatever the restart policy says
+        self._mounts: tuple[Obj, list[Obj]] | None = None  # (spec, its status.volumeMounts)
 
     @property
     def running(self) -> bool:
@@ -230,15 +239,26 @@ class Container:
             status["containerID"] = current.container_id
         status["started"] = self.started and self.running
         if current is not None:
-            mounts = []
-            for mount in self.spec.get("volumeMounts") or ():
-                entry: Obj = {"name": mount.get("name"), "mountPath": mount.get("mountPath")}
-                if mount.get("readOnly"):
-                    entry["readOnly"] = True
-                    entry["recursiveReadOnly"] = "Disabled"
-                mounts.append(entry)
+            mounts = self._mount_statuses()
             if mounts:
                 status["volumeMounts"] = mounts
             if current.user is not None:
                 status["user"] = current.user
         return status
+
+    def _mount_statuses(self) -> list[Obj]:
+        """status.volumeMounts, built once per spec: every status posted shares the list, as the store's
+        revisions share their unchanged parts (a stored object is never changed, and the kubelet
+        never edits a status it has built)."""
+        cached = self._mounts
+        if cached is not None and cached[0] is self.spec:
+            return cached[1]
+        mounts = []
+        for mount in self.spec.get("volumeMounts") or ():
+            entry: Obj = {"name": mount.get("name"), "mountPath": mount.get("mountPath")}
+            if mount.get("readOnly"):
+                entry["readOnly"] = True
+                entry["recursiveReadOnly"] = "Disabled"
+            mounts.append(entry)
+        self._mounts = (self.spec, mounts)
+        return mounts

@@ -285,7 +285,9 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     spec = w.spec
     hostname = spec.get("hostname") or w.key[1]
     fqdn = f"{hostname}.{spec['subdomain']}.{w.key[0]}.svc.cluster.local" if spec.get("subdomain") else ""
-    aliases = tuple(f"{a.get('ip')}\t{chr(9).join(a.get('hostnames') or ())}" for a in spec.get("hostAliases") or ())
+    host_aliases = spec.get("hostAliases")
+    aliases = (tuple(f"{a.get('ip')}\t{chr(9).join(a.get('hostnames') or ())}" for a in host_aliases)
+               if host_aliases else ())
     files = {"/etc/hostname": hostname + "\n",
              "/etc/hosts": kubernetes_hosts(w.pod_ip, hostname, subdomain_fqdn=fqdn, aliases=aliases),
              "/etc/resolv.conf": kubernetes_resolv_conf(w.key[0])}
@@ -296,12 +298,9 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     if (c.spec.get("securityContext") or {}).get("readOnlyRootFilesystem"):
         fs.mounts[0].read_only = True
     instance.fs = fs
-    logs = instance.logs
-    clock = w.clock
+    instance.clock = clock = w.clock
     instance.ctx = ProcessContext(
-        env=env, fs=fs, hostname=hostname, now=clock.now,
-        stdout=lambda text: logs.write("stdout", text, clock.now()),
-        stderr=lambda text: logs.write("stderr", text, clock.now()),
+        env=env, fs=fs, hostname=hostname, now=clock.now, stdout=instance.stdout, stderr=instance.stderr,
         network=_network_for(kubelet.network(), w.pod_ip), listening=w.listening, user=user, groups=groups,
         pod_ip=w.pod_ip,
         workdir=c.spec.get("workingDir") or "")

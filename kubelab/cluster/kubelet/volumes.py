@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from kubelab.cluster.kubelet.env import config_data, config_map, field_value, resource_value, secret, secret_data
 from kubelab.cluster.runtime import FileSystem, Volume
 from kubelab.cluster.runtime.filesystem import Node
+from kubelab.cluster.runtime.volumes import Deferred
 
 Obj = dict[str, Any]
 ROOT_CA = "kube-root-ca.crt"
@@ -49,7 +51,8 @@ class MountError(Exception):
 class PodVolumes:
     volumes: dict[str, Volume] = field(default_factory=dict)
     watched: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, namespace, name) read to build them
-    sources: dict[str, dict[str, str]] = field(default_factory=dict)  # the files each projection was built from
+    # the files each projection was built from
+    sources: dict[str, Mapping[str, str | Deferred]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,19 +107,31 @@ def _json(value: Any) -> str:
 
 def token(pod: Obj, now: float) -> str:
     """A bound service-account token: a JWT whose claims say who it is for (not a real signature)."""
+    return _token(*_claims(pod, now)).decode()
+
+
+def deferred_token(pod: Obj, now: float) -> Deferred:
+    """`token(pod, now)`'s bytes, made when the file is first read. A pure function of the claims
+    (no generator, no clock), so reading it later gives the same bytes as making it now."""
+    return Deferred(_token, _claims(pod, now))
+
+
+def _claims(pod: Obj, now: float) -> tuple[Any, ...]:
     meta, spec = pod["metadata"], pod.get("spec") or {}
-    account = spec.get("serviceAccountName") or "default"
-    namespace = meta.get("namespace")
-    t = int(now)
+    return (meta.get("namespace"), spec.get("serviceAccountName") or "default", spec.get("nodeName"),
+            meta.get("name"), meta.get("uid"), int(now))
+
+
+def _token(namespace: Any, account: str, node: Any, name: Any, uid: Any, t: int) -> bytes:
     # The claims as json.dumps(..., separators=(",", ":")) writes them, keys in order, formatted
     # directly: every pod mounts a token, and the generic encoder was a third of a pod's volume setup.
     raw = (f'{{"aud":[{_ISSUER}],"exp":{t + 3607},"iat":{t},"iss":{_ISSUER},'
-           f'"kubernetes.io":{{"namespace":{_json(namespace)},"node":{{"name":{_json(spec.get("nodeName"))}}},'
-           f'"pod":{{"name":{_json(meta.get("name"))},"uid":{_json(meta.get("uid"))}}},'
+           f'"kubernetes.io":{{"namespace":{_json(namespace)},"node":{{"name":{_json(node)}}},'
+           f'"pod":{{"name":{_json(name)},"uid":{_json(uid)}}},'
            f'"serviceaccount":{{"name":{_json(account)}}}}},'
            f'"nbf":{t},"sub":{_json(f"system:serviceaccount:{namespace}:{account}")}}}').encode()
     signature = hashlib.sha256(raw).digest() * 8  # 256 bytes, the size of an RS256 signature
-    return f"{_HEADER}.{_b64(raw)}.{_b64(signature)}"
+    return f"{_HEADER}.{_b64(raw)}.{_b64(signature)}".encode()
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
@@ -163,7 +178,7 @@ def _downward(pod: Obj, items: list[Obj], facts: dict[str, Any]) -> dict[str, st
 
 
 def projected_files(store: Any, pod: Obj, spec: Obj, name: str, pod_volumes: PodVolumes,
-                    facts: dict[str, Any]) -> dict[str, str] | None:
+                    facts: dict[str, Any]) -> Mapping[str, str | Deferred] | None:
     """The files of a configMap/secret/downwardAPI/projected volume (None for other kinds)."""
     namespace = pod["metadata"].get("namespace", "default")
     if "configMap" in spec:
@@ -173,10 +188,10 @@ def projected_files(store: Any, pod: Obj, spec: Obj, name: str, pod_volumes: Pod
     if "downwardAPI" in spec:
         return _downward(pod, spec["downwardAPI"].get("items") or [], facts)
     if "projected" in spec:
-        files: dict[str, str] = {}
+        files: dict[str, str | Deferred] = {}
         for source in spec["projected"].get("sources") or ():
             if "serviceAccountToken" in source:
-                files[source["serviceAccountToken"].get("path", "token")] = token(pod, facts["now"])
+                files[source["serviceAccountToken"].get("path", "token")] = deferred_token(pod, facts["now"])
             elif "configMap" in source:
                 files.update(_config_map(store, pod_volumes, namespace, source["configMap"], name))
             elif "secret" in source:
@@ -197,7 +212,7 @@ def setup(store: Any, pod: Obj, shared: Shared, node: str, facts: dict[str, Any]
         files = projected_files(store, pod, spec, name, pod_volumes, facts)
         if files is not None:
             volume = Volume(mode=0o755)
-            volume.project(dict(files), mode=_default_mode(spec), now=facts["now"])
+            volume.project(files, mode=_default_mode(spec), now=facts["now"])  # it only reads them
             pod_volumes.sources[name] = files
         elif "hostPath" in spec:
             path = spec["hostPath"].get("path", "/")

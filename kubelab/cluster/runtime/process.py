@@ -165,7 +165,7 @@ class NoNetwork:
         raise ConnectionRefusedError(NO_NETWORK_HINT)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: one per container run and per exec, kept as long as the container
 class ProcessContext:
     """Everything a process may touch. Nothing here reaches the host.
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.runtime.clock import strftime
 from kubelab.cluster.runtime.process import HttpHandler, Signal, Sleep
-from kubelab.cluster.runtime.session import IO, Input
+from kubelab.cluster.runtime.session import IO, Input, Session
 
 if TYPE_CHECKING:
     from kubelab.cluster.runtime.images import Image
@@ -42,13 +42,37 @@ def program(name: str, serves: Callable[[Proc], dict[int, HttpHandler]] | None =
 
 
 class Proc:
-    """What a program sees of the world."""
+    """What a program sees of the world.
 
-    def __init__(self, sh: Shell, argv: list[str], env: dict[str, str], io: IO, pid: int) -> None:
-        self.sh, self.argv, self.env, self.io, self.pid = sh, argv, env, io, pid
-        self.session = sh.session
+    `sh` is the shell the program was started from. A container's main program gets none
+    (`session` and `cwd` instead): its shell is made at first use with the state it would have had
+    at the start (argv0, env, PID, working directory), since pause, nginx and most programs never
+    use it and a shell was ~1/6 of a pause container's start.
+    """
+
+    def __init__(self, sh: Shell | None, argv: list[str], env: dict[str, str], io: IO, pid: int, *,
+                 session: Session | None = None, cwd: str = "/") -> None:
+        self._sh, self.argv, self.env, self.io, self.pid = sh, argv, env, io, pid
+        self.session: Session = sh.session if sh is not None else session  # type: ignore[assignment]
+        self._cwd = cwd  # for the shell made at first use
         self.ports: list[int] = []
         self.rows: list[int] = []
+
+    @property
+    def sh(self) -> Shell:
+        sh = self._sh
+        if sh is None:
+            from kubelab.cluster.runtime.shell import Shell
+
+            # Its inputs never change after the start: argv and env are not reassigned or edited by
+            # programs, the session's user and /bin/sh dialect are fixed.
+            sh = self._sh = Shell(self.session, argv0=self.argv[0], env=self.env, pid=self.pid, cwd=self._cwd)
+        return sh
+
+    @property
+    def argv0(self) -> str:
+        """The name a Runaway message gives the process (its shell's argv0)."""
+        return self.argv[0]
 
     @property
     def image(self) -> Image:
@@ -130,11 +154,15 @@ class Proc:
 
 
 def run_program(name: str, sh: Shell, argv: list[str], env: dict[str, str], io: IO, pid: int) -> Run:
+    return (yield from run_proc(name, Proc(sh, argv, env, io, pid)))
+
+
+def run_proc(name: str, proc: Proc) -> Run:
+    """Run the program `name` as `proc` (an unknown name fails as the shell reports it)."""
     fn = IMPLS.get(name)
     if fn is None:
-        sh.error(io, f"{argv[0]}: not found")
+        proc.sh.error(proc.io, f"{proc.argv[0]}: not found")
         return 127
-    proc = Proc(sh, argv, env, io, pid)
     try:
         return (yield from fn(proc))
     except Signal as s:

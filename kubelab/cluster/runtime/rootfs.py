@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
+from functools import lru_cache
 
 from kubelab.cluster.runtime.commands import UTILITIES, executable
 from kubelab.cluster.runtime.families import SHELLS, family, foreign_package_managers, tool_path
@@ -45,23 +46,26 @@ BASE_DIRS = [
 ]
 
 
+_HOSTS_HEAD = (
+    "# Kubernetes-managed hosts file.\n"
+    "127.0.0.1\tlocalhost\n"
+    "::1\tlocalhost ip6-localhost ip6-loopback\n"
+    "fe00::0\tip6-localnet\n"
+    "fe00::0\tip6-mcastprefix\n"
+    "fe00::1\tip6-allnodes\n"
+    "fe00::2\tip6-allrouters\n"
+)
+
+
 def kubernetes_hosts(pod_ip: str, hostname: str, *, subdomain_fqdn: str = "", aliases: tuple[str, ...] = ()) -> str:
-    """The kubelet-managed /etc/hosts of a pod."""
-    lines = [
-        "# Kubernetes-managed hosts file.",
-        "127.0.0.1\tlocalhost",
-        "::1\tlocalhost ip6-localhost ip6-loopback",
-        "fe00::0\tip6-localnet",
-        "fe00::0\tip6-mcastprefix",
-        "fe00::1\tip6-allnodes",
-        "fe00::2\tip6-allrouters",
-    ]
+    """The kubelet-managed /etc/hosts of a pod (its fixed lines are one constant: written per container)."""
+    text = _HOSTS_HEAD
     if pod_ip:
-        lines.append(f"{pod_ip}\t{subdomain_fqdn + chr(9) if subdomain_fqdn else ''}{hostname}")
-    lines.extend(aliases)
-    return "\n".join(lines) + "\n"
+        text += f"{pod_ip}\t{subdomain_fqdn + chr(9) if subdomain_fqdn else ''}{hostname}\n"
+    return text + "".join(alias + "\n" for alias in aliases) if aliases else text
 
 
+@lru_cache(maxsize=256)  # one text per namespace, written into every container
 def kubernetes_resolv_conf(
     namespace: str = "default", *, nameserver: str = "10.96.0.10", cluster_domain: str = "cluster.local"
 ) -> str:

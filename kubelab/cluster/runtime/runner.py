@@ -21,6 +21,7 @@ from kubelab.cluster.runtime.families import family
 from kubelab.cluster.runtime.filesystem import Cred, FileSystem, Node, unset_clock
 from kubelab.cluster.runtime.images import Image
 from kubelab.cluster.runtime.process import ExecError, ProcessContext, Signal, Sleep, StartError
+from kubelab.cluster.runtime.programs import Proc, run_proc
 from kubelab.cluster.runtime.session import (
     IO,
     RUNAWAY_EXIT_CODE,
@@ -41,6 +42,7 @@ START_ERROR_PREFIX = (
     "runc create failed: unable to start container process: error during container init: "
 )
 EPSILON = 1e-9
+_PROGRAM_MARK = ELF_MARK + b"program:"  # an image program's executable (commands.run_file)
 
 
 def expand_k8s_vars(text: str, env: dict[str, str]) -> str:
@@ -240,10 +242,16 @@ def _drive(session: Session, argv: list[str], env: dict[str, str], cwd: str, pid
            found: tuple[str, Node]) -> Program:
     """Run the process tree of `argv` (whose executable `_check_executable` found) to its end."""
     ctx = session.ctx
-    shell = Shell(session, argv0=argv[0], env=env, pid=pid, cwd=cwd)
     io = IO(ctx.stdout, ctx.stderr, ctx.stdin if isinstance(ctx.stdin, Input) else Input(ctx.stdin or ""))
     path, node = found
-    main = Task(run_file(shell, path, node, argv, env, io, pid), pid, shell, wake=session.now())
+    if node.data.startswith(_PROGRAM_MARK):
+        # An image program (pause, nginx…): run it as run_file would, its shell made only if it asks
+        # (see programs.Proc). The Proc stands for that shell in the Task (a Runaway names its argv0).
+        proc = Proc(None, argv, env, io, pid, session=session, cwd=cwd)
+        main = Task(run_proc(node.data[len(_PROGRAM_MARK) :].decode(), proc), pid, proc, wake=session.now())
+    else:
+        shell = Shell(session, argv0=argv[0], env=env, pid=pid, cwd=cwd)
+        main = Task(run_file(shell, path, node, argv, env, io, pid), pid, shell, wake=session.now())
     try:
         return (yield from _schedule(session, main))
     finally:

@@ -18,6 +18,7 @@ from kubelab.cluster.runtime.filesystem import Cred, FileSystem
 from kubelab.cluster.runtime.process import ProcessContext, ProcessTable, Sleep
 
 if TYPE_CHECKING:
+    from kubelab.cluster.runtime.programs import Proc
     from kubelab.cluster.runtime.shell import Shell
 
 STEP_BUDGET = 50_000
@@ -62,6 +63,8 @@ class WaitInput(Sleep):
 
 
 class Budget:
+    __slots__ = ("now", "limit", "count", "at")
+
     def __init__(self, now: Callable[[], float], limit: int = STEP_BUDGET) -> None:
         self.now, self.limit, self.count = now, limit, 0
         self.at = now()
@@ -126,25 +129,26 @@ def discard(text: str) -> None:
     return None
 
 
-@dataclass
+# slots: an IO, a Task, a Session and a Budget live as long as each container's main process.
+@dataclass(slots=True)
 class IO:
     out: Callable[[str], None]
     err: Callable[[str], None]
     stdin: Input
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     gen: Generator[Sleep, None, int]
     pid: int
-    shell: Shell | None = None
+    shell: Shell | Proc | None = None  # a main image program's Proc stands for its shell (made on demand)
     wake: float = 0.0
     waiting: tuple[int, ...] | None = None
     status: int | None = None
     reading: LiveInput | None = None  # waiting for a line of interactive stdin
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     ctx: ProcessContext
     image: Any

@@ -179,3 +179,40 @@ def test_the_projected_token_carries_the_pods_claims_as_compact_json():
                                        "pod": {"name": "box", "uid": live["metadata"]["uid"]},
                                        "serviceaccount": {"name": "default"}}
     assert claims["sub"] == "system:serviceaccount:default:default" and claims["exp"] - claims["iat"] == 3607
+
+
+def test_the_token_read_long_after_the_start_is_the_one_issued_at_the_mount():
+    import json
+    from datetime import datetime
+
+    c = make()
+    c.apply(pod("box", container("box", "busybox", "sleep", "36000")))
+    c.settle()
+    path = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    listing = c.exec("box", ["ls", "-l", path.replace("token", "..data/")]).stdout  # sizes need the content
+    c.advance(1800)
+    token = c.exec("box", ["cat", path]).stdout
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    started = c.get("pods", "box")["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+    start = int(datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp())
+    assert start - 60 < claims["iat"] <= start  # issued when the volume was set up, not when read
+    assert f" {len(token)} " in listing and " token\n" in listing
+    assert c.exec("box", ["cat", path]).stdout == token
+
+
+def test_pods_started_together_list_the_same_service_account_files_but_each_holds_its_own_token():
+    import json
+
+    c = make(nodes=1)
+    for name in ("a", "b"):
+        c.apply(pod(name, container("box", "busybox", "sleep", "3600")))
+    c.settle()
+    where = "/var/run/secrets/kubernetes.io/serviceaccount"
+    listings = [c.exec(name, ["ls", "-la", where, f"{where}/..data/"]).stdout for name in ("a", "b")]
+    assert listings[0] == listings[1] and " ca.crt -> ..data/ca.crt\n" in listings[0]
+    for name in ("a", "b"):
+        assert c.exec(name, ["cat", f"{where}/namespace"]).stdout == "default"
+        payload = c.exec(name, ["cat", f"{where}/token"]).stdout.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert claims["kubernetes.io"]["pod"]["name"] == name

@@ -226,3 +226,24 @@ def test_read_if_exists_tells_a_missing_file_from_a_missing_directory():
     with pytest.raises(FsError):
         box.fs.read_if_exists("/nodir/file")
     assert box.fs.read_if_exists("/dev/null") == b""
+
+
+def test_volumes_projected_alike_at_the_same_instant_stay_separate_when_one_is_written():
+    # Alike projections share their nodes copy-on-write: a write, chmod or touch in one is not seen by the other.
+    a, b = Box("busybox"), Box("busybox")
+    a.fs.mount("/etc/config", {"key": "v1", "other": "o"}, read_only=False)
+    b.fs.mount("/etc/config", {"key": "v1", "other": "o"}, read_only=False)
+    listing = b.sh("ls -la --full-time /etc/config/..data/ /etc/config/").stdout
+    assert a.sh("echo changed > /etc/config/key; chmod 600 /etc/config/other; touch -d @0 /etc/config/..data").code == 0
+    assert a.sh("cat /etc/config/key").stdout == "changed\n"
+    assert b.sh("cat /etc/config/key; cat /etc/config/other").stdout == "v1o"
+    assert b.sh("ls -la --full-time /etc/config/..data/ /etc/config/").stdout == listing
+
+
+def test_a_re_projection_of_a_shared_layout_changes_only_its_own_volume():
+    a, b = Box("busybox"), Box("busybox")
+    volume = a.fs.mount("/etc/config", {"key": "v1"})
+    b.fs.mount("/etc/config", {"key": "v1"})
+    volume.project({"key": "v2", "new": "n"}, now=a.now + 60)
+    assert a.sh("cat /etc/config/key /etc/config/new").stdout == "v2n"
+    assert b.sh("cat /etc/config/key; ls /etc/config").stdout == "v1key\n"
