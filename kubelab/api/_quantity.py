@@ -5,7 +5,7 @@
 `canonical(q)` prints what a real apiserver stores and prints (`0.5` → `500m`, `1024Mi` → `1Gi`).
 A stopgap: when kubelab.api gets its full quantities module, this file folds into it.
 
-Read by: api.validation (decoding), api.rules_resources, api.rules_volumes, api.rules_core (comparisons, messages).
+Read by: api.decoding, api.rules_resources, api.rules_volumes, api.rules_core (comparisons, messages).
 Reads: nothing.
 """
 

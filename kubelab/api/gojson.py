@@ -4,7 +4,7 @@ The decoder reports what Go would: the JSON kind of a value in `json: cannot unm
 into …` (`string`, `number`, `number 1.5`, `bool`, `object`, `array`), base64 errors for `[]byte`
 fields (Secret data: `illegal base64 data at input byte 4`), and metav1.Time's RFC 3339 parsing.
 
-Read by: api.validation, api.patch_meta. Reads: nothing.
+Read by: api.decoding, api.patch_meta. Reads: nothing.
 """
 
 from __future__ import annotations

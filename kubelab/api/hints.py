@@ -6,7 +6,7 @@ spots a typo among its siblings (`did you mean "image"?`); `for_type_error` expl
 shapes (`"containers" must be a list: start each item with "- "`); `for_invalid` turns the
 common 422s into the next step to take. Each returns None when it has nothing useful to say.
 
-Read by: api.validation. Reads: api.shapes, api.kinds, api.errors.
+Read by: api.decoding, api.validation. Reads: api.shapes, api.kinds, api.errors.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ never have.
 `interned_copy` is the same copy with keys and short strings interned, the compact form the store
 keeps objects in (the decoder copies free-form values with it).
 
-Read by: the patch engines, store.memory (`thaw`), api.validation. Reads: nothing.
+Read by: the patch engines, store.memory (`thaw`), api.decoding. Reads: nothing.
 """
 
 from __future__ import annotations

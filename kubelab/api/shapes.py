@@ -5,7 +5,7 @@ the names Go prints in a decoding error: the struct name (`DeploymentSpec`) and 
 reflect shows it (`int32`, `[]v1.Container`, `map[string]string`, `v1.RestartPolicy`).
 Definitions compile once, lazily, and are shared; `root(kind)` is a kind's top-level struct.
 
-Read by: api.validation (the structural decoder), api.hints (where a field really belongs).
+Read by: api.decoding (the structural decoder), api.hints (where a field really belongs).
 Reads: api.schemas, api.kinds.
 """
 

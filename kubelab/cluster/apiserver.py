@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from kubelab.api import defaults, kinds, podspecs, selectors, validation
+from kubelab.api import decoding, defaults, kinds, podspecs, selectors, validation
 from kubelab.api.errors import ApiError, FieldError, already_exists, invalid, not_found
 from kubelab.api.kinds import Kind
 from kubelab.api.names import generate_name
@@ -129,7 +129,7 @@ class ApiServer(ComponentWrites):
         if decoded:
             obj = freeze(obj)
         else:
-            obj, warnings = validation.decode(obj, kind, field_validation)
+            obj, warnings = decoding.decode(obj, kind, field_validation)
         meta = obj.setdefault("metadata", {})
         if kind.namespaced:
             meta["namespace"] = ns
@@ -234,7 +234,7 @@ class ApiServer(ComponentWrites):
             raise invalid(kind.kind, kind.group, "", [FieldError("Required", "metadata.name", detail="name or "
                                                                  "generateName is required")])
         old = self.get(kind, ns, name)
-        obj, _ = validation.decode(obj, kind, field_validation)  # a private copy in the store's form
+        obj, _ = decoding.decode(obj, kind, field_validation)  # a private copy in the store's form
         meta = obj.setdefault("metadata", {})
         old_meta = old["metadata"]
         wanted_rv = meta.get("resourceVersion")

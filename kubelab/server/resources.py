@@ -10,7 +10,7 @@ write's immediate consequences are visible to the next request. On a stepped clo
 polling GETs of a terminating pod move time until it is gone (a watch would do so too).
 
 Read by: server.app. Reads: cluster.apiserver (through the Cluster), server.present,
-server.managed, server.protobuf, api.validation.
+server.managed, server.protobuf, api.decoding.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kubelab.api import validation
+from kubelab.api import decoding
 from kubelab.api.errors import ApiError
 from kubelab.api.kinds import Kind
 from kubelab.cluster import componentstatus
@@ -110,7 +110,7 @@ def warnings_for(obj: dict[str, Any], kind: Kind, mode: str) -> list[tuple[str, 
     if mode != "Warn":
         return []
     try:
-        _, texts = validation.decode(obj, kind, "Warn")
+        _, texts = decoding.decode(obj, kind, "Warn")
     except ApiError:
         return []  # the write itself reports the error
     return [warning_header(t) for t in texts]

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from kubelab.api import kinds
-from kubelab.api.validation import decode
+from kubelab.api.decoding import decode
 
 
 def interned_throughout(value) -> bool:

@@ -11,9 +11,10 @@ import yaml
 
 from kubelab import seed
 from kubelab.api import kinds
+from kubelab.api.decoding import decode
 from kubelab.api.defaults import apply_defaults
 from kubelab.api.errors import ApiError
-from kubelab.api.validation import decode, validate
+from kubelab.api.validation import validate
 
 SEED_NOTES = Path("/work/shared/seed-notes.md")
 # The seed notes' YAML, as kubelab.seed keeps it (the notes file itself may not be on this machine).

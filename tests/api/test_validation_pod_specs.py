@@ -9,9 +9,10 @@ import pytest
 
 from kubelab.api import kinds
 from kubelab.api.admission import admit_pod
+from kubelab.api.decoding import decode
 from kubelab.api.defaults import apply_defaults
 from kubelab.api.errors import ApiError
-from kubelab.api.validation import decode, validate
+from kubelab.api.validation import validate
 
 POD = kinds.resolve("pods")
 

@@ -8,9 +8,10 @@ import pytest
 import yaml
 
 from kubelab.api import kinds
+from kubelab.api.decoding import decode
 from kubelab.api.defaults import apply_defaults
 from kubelab.api.errors import ApiError
-from kubelab.api.validation import decode, validate
+from kubelab.api.validation import validate
 
 UID = "3f2a1c9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
