@@ -28,6 +28,7 @@ from kubelab.cluster.runtime import (
 )
 from kubelab.cluster.runtime.filesystem import Node
 from kubelab.cluster.runtime.runner import credentials
+from kubelab.cluster.runtime.volumes import SharedNode
 
 PRELOADED = ("registry.k8s.io/pause:3.10",)
 
@@ -66,7 +67,10 @@ class ImageStore:
         self._images: dict[str, Image | None] = {}  # what a reference resolves to (catalog look-ups are deep copies)
         self.present: dict[str, float] = {}  # canonical reference → when its pull finished
         self.free_at = 0.0  # when the serialized puller takes the next pull
-        self._templates: dict[str, FileSystem] = {}
+        # an image's unpacked filesystem, and the mount points already made in it
+        self._templates: dict[str, tuple[FileSystem, set[str]]] = {}
+        # the last node of each kubelet file (/etc/hosts…): (instant, text, node)
+        self._last_files: dict[str, tuple[float, str, Node]] = {}
         self._users: dict[tuple, dict] = {}
         for ref in PRELOADED:
             image = self.resolve(ref)
@@ -107,19 +111,30 @@ class ImageStore:
                    files: dict[str, str] | None = None) -> FileSystem:
         """A container's root filesystem: the image's unpacked snapshot, shared copy-on-write, with the
         directories its volumes mount on already made (once per image, not once per container) and
-        the kubelet's own `files` (/etc/hosts…) in place."""
-        template = self._templates.get(image.reference)
-        if template is None:
-            template = self._templates[image.reference] = container_fs(image, hostname="localhost", now=now)
-            template.mountpoints = set()  # type: ignore[attr-defined]
-        missing = [path for path in mountpoints if path not in template.mountpoints]  # type: ignore[attr-defined]
-        for path in missing:
-            if not template.exists(path):
-                template.mkdir(path, parents=True, force=True)
-            template.mountpoints.add(path)  # type: ignore[attr-defined]
+        the kubelet's own `files` (/etc/hosts…) in place. A kubelet file equal to the last one written
+        at the same instant (resolv.conf of a namespace, /etc/hosts of a pod's containers) is that
+        node, shared copy-on-write as the image's are (a `SharedNode`)."""
+        found = self._templates.get(image.reference)
+        if found is None:
+            template = container_fs(image, hostname="localhost", now=now)
+            found = self._templates[image.reference] = (template, set())
+        template, made = found
+        for path in mountpoints:
+            if path not in made:
+                if not template.exists(path):
+                    template.mkdir(path, parents=True, force=True)
+                made.add(path)
         root = Volume.layered(template.root.nodes)  # the image's nodes, copied only when written
-        for path, text in (files or {}).items():
-            root.nodes[path.strip("/")] = Node("file", text.encode(), 0o644, 0, 0, now)  # positional: cheaper
+        if files:
+            nodes, last = root.nodes, self._last_files
+            for path, text in files.items():
+                seen = last.get(path)
+                if seen is not None and seen[0] == now and seen[1] == text:
+                    node = seen[2]
+                else:
+                    node = SharedNode("file", text.encode(), 0o644, 0, 0, now)  # positional: cheaper
+                    last[path] = (now, text, node)
+                nodes[path[1:]] = node
         return FileSystem(root)
 
     def user(self, image: Image, ctx: ProcessContext) -> dict:

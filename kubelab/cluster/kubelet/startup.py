@@ -13,7 +13,7 @@ Read by: kubelet.worker. Reads: images, env, volumes, containers, probes, stages
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.kubelet import env as env_vars
@@ -21,7 +21,15 @@ from kubelab.cluster.kubelet import images, probes, volumes
 from kubelab.cluster.kubelet.containers import Container, Instance, Process, container_id
 from kubelab.cluster.kubelet.probes import exec_probe, http_probe
 from kubelab.cluster.kubelet.stages import STAGES, seconds_for
-from kubelab.cluster.runtime import Image, ProcessContext, StartError, kubernetes_hosts, kubernetes_resolv_conf, start
+from kubelab.cluster.runtime import (
+    FileSystem,
+    Image,
+    ProcessContext,
+    StartError,
+    kubernetes_hosts,
+    kubernetes_resolv_conf,
+    start,
+)
 from kubelab.cluster.scheduling.resources import amount
 
 if TYPE_CHECKING:
@@ -280,8 +288,6 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     kubelet, now = w.kubelet, w.now
     attempt = c.restart_count + (1 if c.current is not None else 0)
     instance = Instance(container_id(w.uid, c.name, attempt), attempt, image, now, kubelet.runtime)
-    mountpoints = tuple(m.get("mountPath", "") for m in c.spec.get("volumeMounts") or () if not m.get("subPath")
-                        and not m.get("subPathExpr"))
     spec = w.spec
     hostname = spec.get("hostname") or w.key[1]
     fqdn = f"{hostname}.{spec['subdomain']}.{w.key[0]}.svc.cluster.local" if spec.get("subdomain") else ""
@@ -291,7 +297,7 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     files = {"/etc/hostname": hostname + "\n",
              "/etc/hosts": kubernetes_hosts(w.pod_ip, hostname, subdomain_fqdn=fqdn, aliases=aliases),
              "/etc/resolv.conf": kubernetes_resolv_conf(w.key[0])}
-    fs = kubelet.images.filesystem(image, now, mountpoints, files)
+    fs = kubelet.images.filesystem(image, now, c.mountpoints(), files)
     fs.now = w.clock.now
     if w.volumes is not None:
         volumes.mount_all(fs, c.spec, w.volumes, w.pod)
@@ -333,18 +339,11 @@ def run(w: PodWorker, c: Container, instance: Instance, argv: list[str]) -> bool
     instance.started_at = w.now
     instance.user = w.kubelet.images.user(instance.image, instance.ctx)
     w.event("Normal", "Started", "Container started", c)
+    hooks = _Hooks(w, c, instance)
+    process = Process(w.clock, gen, hooks.exited, background=instance.settled, on_error=hooks.failed)
     limit = memory_limit(c.spec)
-    fs = instance.fs
-    process = Process(w.clock, gen, lambda code: w.container_exited(c, instance, code),
-                      background=lambda: not instance.young(w.now),
-                      on_error=lambda err: _runtime_failed(w, c, err))
-    if limit is not None and fs is not None:
-        def oom_check() -> None:
-            if fs.procs.memory_bytes() > limit:
-                instance.oom = True
-                process.kill(137)
-
-        process.on_step = oom_check
+    if limit is not None and instance.fs is not None:
+        process.on_step = _oom_check(instance, instance.fs, limit, process)
     instance.process = process
     probes.start(w, c, instance)
     process.begin()
@@ -355,6 +354,32 @@ def run(w: PodWorker, c: Container, instance: Instance, argv: list[str]) -> bool
 
 def _runtime_failed(w: PodWorker, c: Container, err: Exception) -> None:
     w.cluster.trace_log.add("kubelet", "container runtime failed", w.pod, f"{c.name}: {err!r}")
+
+
+class _Hooks:
+    """A container process's exit and failure callbacks, as bound methods of one small object: two
+    closures (and the cells `run` then needed for every variable they read) cost more per start."""
+
+    __slots__ = ("w", "c", "instance")
+
+    def __init__(self, w: PodWorker, c: Container, instance: Instance) -> None:
+        self.w, self.c, self.instance = w, c, instance
+
+    def exited(self, code: int) -> None:
+        self.w.container_exited(self.c, self.instance, code)
+
+    def failed(self, err: Exception) -> None:
+        _runtime_failed(self.w, self.c, err)
+
+
+def _oom_check(instance: Instance, fs: FileSystem, limit: int, process: Process) -> Callable[[], None]:
+    """Kill the process (137, OOMKilled) once its container's working set passes the memory limit."""
+    def oom_check() -> None:
+        if fs.procs.memory_bytes() > limit:
+            instance.oom = True
+            process.kill(137)
+
+    return oom_check
 
 
 def post_start(w: PodWorker, c: Container, instance: Instance) -> None:

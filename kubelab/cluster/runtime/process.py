@@ -75,7 +75,7 @@ class ExecError(Exception):
     exit_code = 126
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a container's main process keeps one as long as it runs
 class ProcessInfo:
     """One row of the container's process table (what `ps` and /proc show)."""
 
@@ -93,6 +93,8 @@ class ProcessInfo:
 class ProcessTable:
     """A container's processes (PID 1 = main). Lives on its FileSystem, where /proc shows it."""
 
+    __slots__ = ("rows", "pending", "handlers", "_next")  # one per container
+
     def __init__(self) -> None:
         self.rows: dict[int, ProcessInfo] = {}
         self.pending: dict[int, list[int]] = {}  # signals sent with `kill`, picked up by the runner
@@ -106,7 +108,7 @@ class ProcessTable:
             pid = self._next
         # Real PIDs keep climbing; leave gaps like the forks a shell does.
         self._next = max(self._next, pid) + 1
-        row = ProcessInfo(pid=pid, command=command, user=user, started=started)
+        row = ProcessInfo(pid, command, user, started)  # positional: one per container start and exec
         self.rows[pid] = row
         return row
 

@@ -43,6 +43,9 @@ START_ERROR_PREFIX = (
 )
 EPSILON = 1e-9
 _PROGRAM_MARK = ELF_MARK + b"program:"  # an image program's executable (commands.run_file)
+# The stdin of every process started without input (each container's main process): an empty Input
+# never changes (read and readline leave it as it is), so all share one.
+_NO_INPUT = Input("")
 
 
 def expand_k8s_vars(text: str, env: dict[str, str]) -> str:
@@ -242,7 +245,8 @@ def _drive(session: Session, argv: list[str], env: dict[str, str], cwd: str, pid
            found: tuple[str, Node]) -> Program:
     """Run the process tree of `argv` (whose executable `_check_executable` found) to its end."""
     ctx = session.ctx
-    io = IO(ctx.stdout, ctx.stderr, ctx.stdin if isinstance(ctx.stdin, Input) else Input(ctx.stdin or ""))
+    stdin = ctx.stdin
+    io = IO(ctx.stdout, ctx.stderr, stdin if isinstance(stdin, Input) else Input(stdin) if stdin else _NO_INPUT)
     path, node = found
     if node.data.startswith(_PROGRAM_MARK):
         # An image program (pause, nginx…): run it as run_file would, its shell made only if it asks
