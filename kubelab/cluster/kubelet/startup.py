@@ -164,7 +164,9 @@ def start_container(w: PodWorker, c: Container) -> Steps:
             w.later(f"restart:{c.name}", finished + delay, background=True)
             return False
         backoff.next(key, finished, now)
-    image = yield from ensure_image(w, c)
+    image = present_image(w, c)  # most starts: the image is on the node (no generator needed)
+    if image is None:
+        image = yield from ensure_image(w, c)
     if image is None:
         return False
     try:
@@ -190,6 +192,20 @@ def start_container(w: PodWorker, c: Container) -> Steps:
     if instance is not c.current or w.terminating:
         return False
     return run(w, c, instance, argv)
+
+
+def present_image(w: PodWorker, c: Container) -> Image | None:
+    """The image when the node has it and the pull policy takes it as it is (`Pulled`, already
+    present), else None: then `ensure_image` decides, its events included."""
+    ref = c.spec.get("image", "")
+    if c.spec.get("imagePullPolicy") not in (None, "", "IfNotPresent", "Never") or images.invalid_reference(ref):
+        return None
+    store = w.kubelet.images
+    image = store.resolve(ref)
+    if image is None or not store.has(image, w.now):
+        return None
+    w.event("Normal", "Pulled", images.present_message(ref), c)
+    return image
 
 
 def ensure_image(w: PodWorker, c: Container) -> Generator[float, None, Image | None]:

@@ -11,6 +11,7 @@ Read by: every module of `cluster.runtime`, and the kubelet. Reads: `filesystem`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +26,10 @@ class Sleep:
 
     seconds: float
 
+
+# The endless sleep (a server or pause waiting for a signal): one object, as a frozen Sleep never
+# changes and building one runs the frozen dataclass's slow __init__ (each container start yields two).
+FOREVER = Sleep(math.inf)
 
 Program = Generator[Sleep, None, int]
 # A listening socket's answer: (method, path, headers, client_ip) -> (status, headers, body).

@@ -20,7 +20,7 @@ from kubelab.cluster.runtime.commands import DEFAULT_PATH, ELF_MARK, NotRunnable
 from kubelab.cluster.runtime.families import family
 from kubelab.cluster.runtime.filesystem import Cred, FileSystem, Node, unset_clock
 from kubelab.cluster.runtime.images import Image
-from kubelab.cluster.runtime.process import ExecError, ProcessContext, Signal, Sleep, StartError
+from kubelab.cluster.runtime.process import FOREVER, ExecError, ProcessContext, Signal, Sleep, StartError
 from kubelab.cluster.runtime.programs import Proc, run_proc
 from kubelab.cluster.runtime.session import (
     IO,
@@ -344,10 +344,13 @@ def _schedule(session: Session, main: Task) -> Program:
                     progressed = True
         if main.status is not None:
             return main.status
-        live = [t for t in [main, *jobs.values()] if t.status is None]
-        wake = min((t.wake for t in live if t.waiting is None), default=math.inf)
+        if jobs:
+            live = [t for t in [main, *jobs.values()] if t.status is None]
+            wake = min((t.wake for t in live if t.waiting is None), default=math.inf)
+        else:  # the main process alone (pause, nginx… as every container starts): no lists to build
+            wake = main.wake if main.waiting is None else math.inf
         try:
-            yield Sleep(max(wake - session.now(), 0.0))
+            yield FOREVER if wake == math.inf else Sleep(max(wake - session.now(), 0.0))
         except Signal as s:
             _deliver(session, main, s.signum)
             if main.status is not None:
