@@ -164,9 +164,9 @@ def start_container(w: PodWorker, c: Container) -> Steps:
             w.later(f"restart:{c.name}", finished + delay, background=True)
             return False
         backoff.next(key, finished, now)
-    image = present_image(w, c)  # most starts: the image is on the node (no generator needed)
+    image = images.present_image(w, c)  # most starts: the image is on the node (no generator needed)
     if image is None:
-        image = yield from ensure_image(w, c)
+        image = yield from images.ensure_image(w, c)
     if image is None:
         return False
     try:
@@ -192,70 +192,6 @@ def start_container(w: PodWorker, c: Container) -> Steps:
     if instance is not c.current or w.terminating:
         return False
     return run(w, c, instance, argv)
-
-
-def present_image(w: PodWorker, c: Container) -> Image | None:
-    """The image when the node has it and the pull policy takes it as it is (`Pulled`, already
-    present), else None: then `ensure_image` decides, its events included."""
-    ref = c.spec.get("image", "")
-    if c.spec.get("imagePullPolicy") not in (None, "", "IfNotPresent", "Never") or images.invalid_reference(ref):
-        return None
-    store = w.kubelet.images
-    image = store.resolve(ref)
-    if image is None or not store.has(image, w.now):
-        return None
-    w.event("Normal", "Pulled", images.present_message(ref), c)
-    return image
-
-
-def ensure_image(w: PodWorker, c: Container) -> Generator[float, None, Image | None]:
-    ref = c.spec.get("image", "")
-    store, now = w.kubelet.images, w.now
-    bad = images.invalid_reference(ref)
-    if bad is not None:
-        c.waiting = ("InvalidImageName", bad)
-        w.event("Warning", "InspectFailed", bad, c)
-        w.event("Warning", "Failed", "Error: InvalidImageName", c)
-        return None
-    policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
-    image = store.resolve(ref)
-    present = image is not None and store.has(image, now)
-    if policy == "Never" or (policy == "IfNotPresent" and present):
-        if present:
-            w.event("Normal", "Pulled", images.present_message(ref), c)
-            return image
-        message = images.never_pull_message(ref)
-        c.waiting = ("ErrImageNeverPull", message)
-        w.event("Warning", "ErrImageNeverPull", message, c)
-        w.event("Warning", "Failed", "Error: ErrImageNeverPull", c)
-        w.later(f"image:{c.name}", now + STAGES["resync"].seconds, background=True)
-        return None
-    backoff = w.kubelet.backoffs["image"]
-    key = (w.uid, ref)
-    if backoff.in_backoff_since_update(key, now):
-        message = f'Back-off pulling image "{ref}"'
-        w.event("Normal", "BackOff", message, c)
-        w.event("Warning", "Failed", "Error: ImagePullBackOff", c)
-        previous = w.pull_errors.get(ref)
-        c.waiting = ("ImagePullBackOff", f"{message}: {previous}" if previous else message)
-        w.later(f"image:{c.name}", backoff.until_update(key), background=True)
-        return None
-    w.event("Normal", "Pulling", f'Pulling image "{ref}"', c)
-    result = store.pull(ref, now)
-    yield result.done_at - now
-    if not result.ok:
-        w.event("Warning", "Failed", f'Failed to pull image "{ref}": {result.error}', c)
-        w.event("Warning", "Failed", "Error: ErrImagePull", c)
-        backoff.next(key, w.now, w.now)
-        w.pull_errors[ref] = f"ErrImagePull: {result.error}"
-        c.waiting = ("ErrImagePull", result.error)
-        w.later(f"image:{c.name}", w.now + STAGES["relist"].seconds)
-        return None
-    w.pull_errors.pop(ref, None)
-    assert result.image is not None
-    pulled = result.done_at - result.started_at
-    w.event("Normal", "Pulled", images.pulled_message(ref, result.image, pulled, result.done_at - now), c)
-    return result.image
 
 
 def security(pod_spec: Obj, container: Obj) -> tuple[str | None, tuple[int, ...]]:
