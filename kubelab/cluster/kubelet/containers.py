@@ -30,6 +30,9 @@ RUNTIME_FAILURE = 255  # a runtime bug ends the process like an unexpected crash
 class Process:
     """One runtime generator, resumed on the simulated clock until it returns its exit code."""
 
+    # one per container, kept as long as it runs
+    __slots__ = ("clock", "gen", "on_exit", "on_step", "background", "on_error", "timer", "exit_code")
+
     def __init__(self, clock: SimClock, gen: Generator[Sleep, None, int], on_exit: Callable[[int], None], *,
                  on_step: Callable[[], None] | None = None, background: Callable[[], bool] = lambda: False,
                  on_error: Callable[[Exception], None] | None = None) -> None:
@@ -113,6 +116,12 @@ def container_id(pod_uid: str, name: str, attempt: int) -> str:
 class Instance:
     """One run of a container."""
 
+    # slots, and a log buffer made at the first line or read: one instance lives as long as each
+    # container runs, and pause (most containers of a big cluster) never writes a line (an empty
+    # LogBuffer is ~1 KB, its deque most of it).
+    __slots__ = ("id", "attempt", "image", "runtime", "created", "started_at", "finished_at", "exit_code",
+                 "reason", "message", "_logs", "fs", "ctx", "process", "user", "oom", "clock")
+
     def __init__(self, cid: str, attempt: int, image: Image, created: float, runtime: str) -> None:
         self.id = cid
         self.attempt = attempt
@@ -124,13 +133,20 @@ class Instance:
         self.exit_code: int | None = None
         self.reason = ""
         self.message = ""
-        self.logs = LogBuffer()
+        self._logs: LogBuffer | None = None
         self.fs: FileSystem | None = None
         self.ctx: ProcessContext | None = None
         self.process: Process | None = None
         self.user: Obj | None = None
         self.oom = False
         self.clock: SimClock | None = None  # the time its output lines are stamped with (set by create)
+
+    @property
+    def logs(self) -> LogBuffer:
+        logs = self._logs
+        if logs is None:
+            logs = self._logs = LogBuffer()
+        return logs
 
     # Its process's stdout and stderr: bound methods rather than two closures per container start.
     def stdout(self, text: str) -> None:
@@ -166,6 +182,11 @@ class Instance:
         """Within its first minute: its own timers still count as progress for settle()."""
         return self.started_at is None or now - self.started_at < STARTUP_WINDOW
 
+    def settled(self) -> bool:
+        """Past its first minute now: its process's timers are background (a bound method, not a
+        closure per container start)."""
+        return not self.young(self.clock.now())  # type: ignore[union-attr]
+
 
 class Container:
     """A container of the pod spec and what the kubelet knows about it."""
@@ -190,6 +211,7 @@ class Container:
         self.spec_image = spec.get("image", "")  # the image the current instance was created from
         self.force_restart = False  # the spec changed: restart whatever the restart policy says
         self._mounts: tuple[Obj, list[Obj]] | None = None  # (spec, its status.volumeMounts)
+        self._mountpoints: tuple[Obj, tuple[str, ...]] | None = None  # (spec, its whole-volume mount paths)
 
     @property
     def running(self) -> bool:
@@ -245,6 +267,17 @@ class Container:
             if current.user is not None:
                 status["user"] = current.user
         return status
+
+    def mountpoints(self) -> tuple[str, ...]:
+        """The paths its spec mounts whole volumes on (not subPaths): the directories the image store
+        makes in the image's filesystem. Built once per spec, as every restart asks again."""
+        cached = self._mountpoints
+        if cached is not None and cached[0] is self.spec:
+            return cached[1]
+        paths = tuple(m.get("mountPath", "") for m in self.spec.get("volumeMounts") or ()
+                      if not m.get("subPath") and not m.get("subPathExpr"))
+        self._mountpoints = (self.spec, paths)
+        return paths
 
     def _mount_statuses(self) -> list[Obj]:
         """status.volumeMounts, built once per spec: every status posted shares the list, as the store's

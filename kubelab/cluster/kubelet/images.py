@@ -7,15 +7,19 @@ of the `Pulled` event measures. Unknown images fail with containerd's message fr
 catalog. Each pulled image also keeps an unpacked filesystem whose nodes its containers share
 copy-on-write instead of a fresh build — containerd's snapshots, and much cheaper for thousands of pods.
 
+`present_image` and `ensure_image` are SyncPod's image step (events, back-off, ErrImagePull…).
+
 Read by: kubelet.startup (image and create steps), kubelet.agent, kubelet.worker. Reads: cluster.runtime, stages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from kubelab.cluster.kubelet.stages import seconds_for
+from kubelab.cluster.kubelet.stages import STAGES, seconds_for
 from kubelab.cluster.runtime import (
     FileSystem,
     Image,
@@ -28,6 +32,11 @@ from kubelab.cluster.runtime import (
 )
 from kubelab.cluster.runtime.filesystem import Node
 from kubelab.cluster.runtime.runner import credentials
+from kubelab.cluster.runtime.volumes import SharedNode
+
+if TYPE_CHECKING:
+    from kubelab.cluster.kubelet.containers import Container
+    from kubelab.cluster.kubelet.worker import PodWorker
 
 PRELOADED = ("registry.k8s.io/pause:3.10",)
 
@@ -66,7 +75,10 @@ class ImageStore:
         self._images: dict[str, Image | None] = {}  # what a reference resolves to (catalog look-ups are deep copies)
         self.present: dict[str, float] = {}  # canonical reference → when its pull finished
         self.free_at = 0.0  # when the serialized puller takes the next pull
-        self._templates: dict[str, FileSystem] = {}
+        # an image's unpacked filesystem, and the mount points already made in it
+        self._templates: dict[str, tuple[FileSystem, set[str]]] = {}
+        # the last node of each kubelet file (/etc/hosts…): (instant, text, node)
+        self._last_files: dict[str, tuple[float, str, Node]] = {}
         self._users: dict[tuple, dict] = {}
         for ref in PRELOADED:
             image = self.resolve(ref)
@@ -107,19 +119,30 @@ class ImageStore:
                    files: dict[str, str] | None = None) -> FileSystem:
         """A container's root filesystem: the image's unpacked snapshot, shared copy-on-write, with the
         directories its volumes mount on already made (once per image, not once per container) and
-        the kubelet's own `files` (/etc/hosts…) in place."""
-        template = self._templates.get(image.reference)
-        if template is None:
-            template = self._templates[image.reference] = container_fs(image, hostname="localhost", now=now)
-            template.mountpoints = set()  # type: ignore[attr-defined]
-        missing = [path for path in mountpoints if path not in template.mountpoints]  # type: ignore[attr-defined]
-        for path in missing:
-            if not template.exists(path):
-                template.mkdir(path, parents=True, force=True)
-            template.mountpoints.add(path)  # type: ignore[attr-defined]
+        the kubelet's own `files` (/etc/hosts…) in place. A kubelet file equal to the last one written
+        at the same instant (resolv.conf of a namespace, /etc/hosts of a pod's containers) is that
+        node, shared copy-on-write as the image's are (a `SharedNode`)."""
+        found = self._templates.get(image.reference)
+        if found is None:
+            template = container_fs(image, hostname="localhost", now=now)
+            found = self._templates[image.reference] = (template, set())
+        template, made = found
+        for path in mountpoints:
+            if path not in made:
+                if not template.exists(path):
+                    template.mkdir(path, parents=True, force=True)
+                made.add(path)
         root = Volume.layered(template.root.nodes)  # the image's nodes, copied only when written
-        for path, text in (files or {}).items():
-            root.nodes[path.strip("/")] = Node("file", text.encode(), 0o644, 0, 0, now)  # positional: cheaper
+        if files:
+            nodes, last = root.nodes, self._last_files
+            for path, text in files.items():
+                seen = last.get(path)
+                if seen is not None and seen[0] == now and seen[1] == text:
+                    node = seen[2]
+                else:
+                    node = SharedNode("file", text.encode(), 0o644, 0, 0, now)  # positional: cheaper
+                    last[path] = (now, text, node)
+                nodes[path[1:]] = node
         return FileSystem(root)
 
     def user(self, image: Image, ctx: ProcessContext) -> dict:
@@ -164,3 +187,67 @@ def present_message(ref: str) -> str:
 def never_pull_message(ref: str) -> str:
     return f'Container image "{ref}" is not present with pull policy of Never'
 
+
+# ------------------------------------------------------------------ the kubelet's image step
+def present_image(w: PodWorker, c: Container) -> Image | None:
+    """The image when the node has it and the pull policy takes it as it is (`Pulled`, already
+    present), else None: then `ensure_image` decides, its events included."""
+    ref = c.spec.get("image", "")
+    if c.spec.get("imagePullPolicy") not in (None, "", "IfNotPresent", "Never") or invalid_reference(ref):
+        return None
+    store = w.kubelet.images
+    image = store.resolve(ref)
+    if image is None or not store.has(image, w.now):
+        return None
+    w.event("Normal", "Pulled", present_message(ref), c)
+    return image
+
+
+def ensure_image(w: PodWorker, c: Container) -> Generator[float, None, Image | None]:
+    ref = c.spec.get("image", "")
+    store, now = w.kubelet.images, w.now
+    bad = invalid_reference(ref)
+    if bad is not None:
+        c.waiting = ("InvalidImageName", bad)
+        w.event("Warning", "InspectFailed", bad, c)
+        w.event("Warning", "Failed", "Error: InvalidImageName", c)
+        return None
+    policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
+    image = store.resolve(ref)
+    present = image is not None and store.has(image, now)
+    if policy == "Never" or (policy == "IfNotPresent" and present):
+        if present:
+            w.event("Normal", "Pulled", present_message(ref), c)
+            return image
+        message = never_pull_message(ref)
+        c.waiting = ("ErrImageNeverPull", message)
+        w.event("Warning", "ErrImageNeverPull", message, c)
+        w.event("Warning", "Failed", "Error: ErrImageNeverPull", c)
+        w.later(f"image:{c.name}", now + STAGES["resync"].seconds, background=True)
+        return None
+    backoff = w.kubelet.backoffs["image"]
+    key = (w.uid, ref)
+    if backoff.in_backoff_since_update(key, now):
+        message = f'Back-off pulling image "{ref}"'
+        w.event("Normal", "BackOff", message, c)
+        w.event("Warning", "Failed", "Error: ImagePullBackOff", c)
+        previous = w.pull_errors.get(ref)
+        c.waiting = ("ImagePullBackOff", f"{message}: {previous}" if previous else message)
+        w.later(f"image:{c.name}", backoff.until_update(key), background=True)
+        return None
+    w.event("Normal", "Pulling", f'Pulling image "{ref}"', c)
+    result = store.pull(ref, now)
+    yield result.done_at - now
+    if not result.ok:
+        w.event("Warning", "Failed", f'Failed to pull image "{ref}": {result.error}', c)
+        w.event("Warning", "Failed", "Error: ErrImagePull", c)
+        backoff.next(key, w.now, w.now)
+        w.pull_errors[ref] = f"ErrImagePull: {result.error}"
+        c.waiting = ("ErrImagePull", result.error)
+        w.later(f"image:{c.name}", w.now + STAGES["relist"].seconds)
+        return None
+    w.pull_errors.pop(ref, None)
+    assert result.image is not None
+    pulled = result.done_at - result.started_at
+    w.event("Normal", "Pulled", pulled_message(ref, result.image, pulled, result.done_at - now), c)
+    return result.image

@@ -13,7 +13,7 @@ Read by: kubelet.worker. Reads: images, env, volumes, containers, probes, stages
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.kubelet import env as env_vars
@@ -21,7 +21,15 @@ from kubelab.cluster.kubelet import images, probes, volumes
 from kubelab.cluster.kubelet.containers import Container, Instance, Process, container_id
 from kubelab.cluster.kubelet.probes import exec_probe, http_probe
 from kubelab.cluster.kubelet.stages import STAGES, seconds_for
-from kubelab.cluster.runtime import Image, ProcessContext, StartError, kubernetes_hosts, kubernetes_resolv_conf, start
+from kubelab.cluster.runtime import (
+    FileSystem,
+    Image,
+    ProcessContext,
+    StartError,
+    kubernetes_hosts,
+    kubernetes_resolv_conf,
+    start,
+)
 from kubelab.cluster.scheduling.resources import amount
 
 if TYPE_CHECKING:
@@ -156,7 +164,9 @@ def start_container(w: PodWorker, c: Container) -> Steps:
             w.later(f"restart:{c.name}", finished + delay, background=True)
             return False
         backoff.next(key, finished, now)
-    image = yield from ensure_image(w, c)
+    image = images.present_image(w, c)  # most starts: the image is on the node (no generator needed)
+    if image is None:
+        image = yield from images.ensure_image(w, c)
     if image is None:
         return False
     try:
@@ -182,56 +192,6 @@ def start_container(w: PodWorker, c: Container) -> Steps:
     if instance is not c.current or w.terminating:
         return False
     return run(w, c, instance, argv)
-
-
-def ensure_image(w: PodWorker, c: Container) -> Generator[float, None, Image | None]:
-    ref = c.spec.get("image", "")
-    store, now = w.kubelet.images, w.now
-    bad = images.invalid_reference(ref)
-    if bad is not None:
-        c.waiting = ("InvalidImageName", bad)
-        w.event("Warning", "InspectFailed", bad, c)
-        w.event("Warning", "Failed", "Error: InvalidImageName", c)
-        return None
-    policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
-    image = store.resolve(ref)
-    present = image is not None and store.has(image, now)
-    if policy == "Never" or (policy == "IfNotPresent" and present):
-        if present:
-            w.event("Normal", "Pulled", images.present_message(ref), c)
-            return image
-        message = images.never_pull_message(ref)
-        c.waiting = ("ErrImageNeverPull", message)
-        w.event("Warning", "ErrImageNeverPull", message, c)
-        w.event("Warning", "Failed", "Error: ErrImageNeverPull", c)
-        w.later(f"image:{c.name}", now + STAGES["resync"].seconds, background=True)
-        return None
-    backoff = w.kubelet.backoffs["image"]
-    key = (w.uid, ref)
-    if backoff.in_backoff_since_update(key, now):
-        message = f'Back-off pulling image "{ref}"'
-        w.event("Normal", "BackOff", message, c)
-        w.event("Warning", "Failed", "Error: ImagePullBackOff", c)
-        previous = w.pull_errors.get(ref)
-        c.waiting = ("ImagePullBackOff", f"{message}: {previous}" if previous else message)
-        w.later(f"image:{c.name}", backoff.until_update(key), background=True)
-        return None
-    w.event("Normal", "Pulling", f'Pulling image "{ref}"', c)
-    result = store.pull(ref, now)
-    yield result.done_at - now
-    if not result.ok:
-        w.event("Warning", "Failed", f'Failed to pull image "{ref}": {result.error}', c)
-        w.event("Warning", "Failed", "Error: ErrImagePull", c)
-        backoff.next(key, w.now, w.now)
-        w.pull_errors[ref] = f"ErrImagePull: {result.error}"
-        c.waiting = ("ErrImagePull", result.error)
-        w.later(f"image:{c.name}", w.now + STAGES["relist"].seconds)
-        return None
-    w.pull_errors.pop(ref, None)
-    assert result.image is not None
-    pulled = result.done_at - result.started_at
-    w.event("Normal", "Pulled", images.pulled_message(ref, result.image, pulled, result.done_at - now), c)
-    return result.image
 
 
 def security(pod_spec: Obj, container: Obj) -> tuple[str | None, tuple[int, ...]]:
@@ -280,8 +240,6 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     kubelet, now = w.kubelet, w.now
     attempt = c.restart_count + (1 if c.current is not None else 0)
     instance = Instance(container_id(w.uid, c.name, attempt), attempt, image, now, kubelet.runtime)
-    mountpoints = tuple(m.get("mountPath", "") for m in c.spec.get("volumeMounts") or () if not m.get("subPath")
-                        and not m.get("subPathExpr"))
     spec = w.spec
     hostname = spec.get("hostname") or w.key[1]
     fqdn = f"{hostname}.{spec['subdomain']}.{w.key[0]}.svc.cluster.local" if spec.get("subdomain") else ""
@@ -291,7 +249,7 @@ def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: 
     files = {"/etc/hostname": hostname + "\n",
              "/etc/hosts": kubernetes_hosts(w.pod_ip, hostname, subdomain_fqdn=fqdn, aliases=aliases),
              "/etc/resolv.conf": kubernetes_resolv_conf(w.key[0])}
-    fs = kubelet.images.filesystem(image, now, mountpoints, files)
+    fs = kubelet.images.filesystem(image, now, c.mountpoints(), files)
     fs.now = w.clock.now
     if w.volumes is not None:
         volumes.mount_all(fs, c.spec, w.volumes, w.pod)
@@ -333,18 +291,11 @@ def run(w: PodWorker, c: Container, instance: Instance, argv: list[str]) -> bool
     instance.started_at = w.now
     instance.user = w.kubelet.images.user(instance.image, instance.ctx)
     w.event("Normal", "Started", "Container started", c)
+    hooks = _Hooks(w, c, instance)
+    process = Process(w.clock, gen, hooks.exited, background=instance.settled, on_error=hooks.failed)
     limit = memory_limit(c.spec)
-    fs = instance.fs
-    process = Process(w.clock, gen, lambda code: w.container_exited(c, instance, code),
-                      background=lambda: not instance.young(w.now),
-                      on_error=lambda err: _runtime_failed(w, c, err))
-    if limit is not None and fs is not None:
-        def oom_check() -> None:
-            if fs.procs.memory_bytes() > limit:
-                instance.oom = True
-                process.kill(137)
-
-        process.on_step = oom_check
+    if limit is not None and instance.fs is not None:
+        process.on_step = _oom_check(instance, instance.fs, limit, process)
     instance.process = process
     probes.start(w, c, instance)
     process.begin()
@@ -355,6 +306,32 @@ def run(w: PodWorker, c: Container, instance: Instance, argv: list[str]) -> bool
 
 def _runtime_failed(w: PodWorker, c: Container, err: Exception) -> None:
     w.cluster.trace_log.add("kubelet", "container runtime failed", w.pod, f"{c.name}: {err!r}")
+
+
+class _Hooks:
+    """A container process's exit and failure callbacks, as bound methods of one small object: two
+    closures (and the cells `run` then needed for every variable they read) cost more per start."""
+
+    __slots__ = ("w", "c", "instance")
+
+    def __init__(self, w: PodWorker, c: Container, instance: Instance) -> None:
+        self.w, self.c, self.instance = w, c, instance
+
+    def exited(self, code: int) -> None:
+        self.w.container_exited(self.c, self.instance, code)
+
+    def failed(self, err: Exception) -> None:
+        _runtime_failed(self.w, self.c, err)
+
+
+def _oom_check(instance: Instance, fs: FileSystem, limit: int, process: Process) -> Callable[[], None]:
+    """Kill the process (137, OOMKilled) once its container's working set passes the memory limit."""
+    def oom_check() -> None:
+        if fs.procs.memory_bytes() > limit:
+            instance.oom = True
+            process.kill(137)
+
+    return oom_check
 
 
 def post_start(w: PodWorker, c: Container, instance: Instance) -> None:

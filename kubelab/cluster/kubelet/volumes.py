@@ -254,7 +254,6 @@ def refresh(store: Any, pod: Obj, pod_volumes: PodVolumes, facts: dict[str, Any]
 
 def mount_all(fs: FileSystem, container: Obj, pod_volumes: PodVolumes, pod: Obj) -> None:
     """Mount the container's volumeMounts into its filesystem."""
-    env_like = {"POD_NAME": pod["metadata"]["name"], "POD_NAMESPACE": pod["metadata"].get("namespace", "")}
     projected = {v.get("name") for v in (pod.get("spec") or {}).get("volumes") or () if not _KINDS.isdisjoint(v)}
     for mount in container.get("volumeMounts") or ():
         volume = pod_volumes.volumes.get(mount.get("name", ""))
@@ -263,6 +262,7 @@ def mount_all(fs: FileSystem, container: Obj, pod_volumes: PodVolumes, pod: Obj)
         sub = mount.get("subPath") or ""
         if mount.get("subPathExpr"):
             sub = mount["subPathExpr"]
+            env_like = {"POD_NAME": pod["metadata"]["name"], "POD_NAMESPACE": pod["metadata"].get("namespace", "")}
             for key, value in env_like.items():
                 sub = sub.replace(f"$({key})", value)
         read_only = bool(mount.get("readOnly")) or mount.get("name") in projected

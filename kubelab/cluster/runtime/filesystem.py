@@ -45,7 +45,7 @@ class FsError(OSError):
         super().__init__(code, STRERROR.get(code, "I/O error"), path)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: two or more per container
 class _Mount:
     path: str
     volume: Volume
@@ -55,6 +55,8 @@ class _Mount:
 
 class FileSystem:
     """The container's view: a root volume plus mounts; paths are absolute or relative to `cwd` args."""
+
+    __slots__ = ("root", "mounts", "procs", "now")  # one per container, kept as long as it
 
     def __init__(self, root: Volume | None = None, *, read_only_root: bool = False) -> None:
         self.root = root or Volume(mode=0o755)
@@ -84,9 +86,15 @@ class FileSystem:
             if source is not None:
                 volume.project(source, mode=mode, gid=gid, now=self.now())
         self._ensure_mountpoint(path, is_file=bool(sub_path) and volume.nodes.get(sub_path, Node("dir")).kind == "file")
-        self.mounts = [m for m in self.mounts if m.path != path]
-        self.mounts.append(_Mount(path, volume, read_only, sub_path.strip("/")))
-        self.mounts.sort(key=lambda m: len(m.path))
+        mounts = [m for m in self.mounts if m.path != path]
+        # Kept sorted by path length, a new mount after those as long (what a stable sort of the
+        # appended list gave): placed directly, as every container mounts its token volume here.
+        size = len(path)
+        at = len(mounts)
+        while at > 0 and len(mounts[at - 1].path) > size:
+            at -= 1
+        mounts.insert(at, _Mount(path, volume, read_only, sub_path.strip("/")))
+        self.mounts = mounts
         return volume
 
     def mount_file(self, path: str, data: str | bytes, *, read_only: bool = True, mode: int = 0o644) -> None:

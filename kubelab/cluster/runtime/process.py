@@ -11,6 +11,7 @@ Read by: every module of `cluster.runtime`, and the kubelet. Reads: `filesystem`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +26,10 @@ class Sleep:
 
     seconds: float
 
+
+# The endless sleep (a server or pause waiting for a signal): one object, as a frozen Sleep never
+# changes and building one runs the frozen dataclass's slow __init__ (each container start yields two).
+FOREVER = Sleep(math.inf)
 
 Program = Generator[Sleep, None, int]
 # A listening socket's answer: (method, path, headers, client_ip) -> (status, headers, body).
@@ -75,7 +80,7 @@ class ExecError(Exception):
     exit_code = 126
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a container's main process keeps one as long as it runs
 class ProcessInfo:
     """One row of the container's process table (what `ps` and /proc show)."""
 
@@ -93,6 +98,8 @@ class ProcessInfo:
 class ProcessTable:
     """A container's processes (PID 1 = main). Lives on its FileSystem, where /proc shows it."""
 
+    __slots__ = ("rows", "pending", "handlers", "_next")  # one per container
+
     def __init__(self) -> None:
         self.rows: dict[int, ProcessInfo] = {}
         self.pending: dict[int, list[int]] = {}  # signals sent with `kill`, picked up by the runner
@@ -106,7 +113,7 @@ class ProcessTable:
             pid = self._next
         # Real PIDs keep climbing; leave gaps like the forks a shell does.
         self._next = max(self._next, pid) + 1
-        row = ProcessInfo(pid=pid, command=command, user=user, started=started)
+        row = ProcessInfo(pid, command, user, started)  # positional: one per container start and exec
         self.rows[pid] = row
         return row
 

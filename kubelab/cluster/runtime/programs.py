@@ -12,12 +12,11 @@ programs_web, programs_apps, programs_sql and programs_db register themselves he
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from kubelab.cluster.runtime.clock import strftime
-from kubelab.cluster.runtime.process import HttpHandler, Signal, Sleep
+from kubelab.cluster.runtime.process import FOREVER, HttpHandler, Signal, Sleep
 from kubelab.cluster.runtime.session import IO, Input, Session
 
 if TYPE_CHECKING:
@@ -174,7 +173,7 @@ def run_proc(name: str, proc: Proc) -> Run:
 def serve_forever(proc: Proc, on_signal: Callable[[Signal], Run] | None = None) -> Run:
     """Block until a trapped signal arrives; `on_signal` produces the shutdown (default: exit 0)."""
     try:
-        yield Sleep(math.inf)
+        yield FOREVER
     except Signal as s:
         proc.unlisten()
         if on_signal is None:
@@ -244,7 +243,7 @@ def hello(proc: Proc) -> Run:
 def pause(proc: Proc) -> Run:
     proc.trap(2, 15)
     try:
-        yield Sleep(math.inf)
+        yield FOREVER
     except Signal as s:
         proc.err(f"Shutting down, got signal: {'Interrupt' if s.signum == 2 else 'Terminated'}\n")
     return 0

@@ -20,7 +20,7 @@ from kubelab.cluster.runtime.commands import DEFAULT_PATH, ELF_MARK, NotRunnable
 from kubelab.cluster.runtime.families import family
 from kubelab.cluster.runtime.filesystem import Cred, FileSystem, Node, unset_clock
 from kubelab.cluster.runtime.images import Image
-from kubelab.cluster.runtime.process import ExecError, ProcessContext, Signal, Sleep, StartError
+from kubelab.cluster.runtime.process import FOREVER, ExecError, ProcessContext, Signal, Sleep, StartError
 from kubelab.cluster.runtime.programs import Proc, run_proc
 from kubelab.cluster.runtime.session import (
     IO,
@@ -43,6 +43,9 @@ START_ERROR_PREFIX = (
 )
 EPSILON = 1e-9
 _PROGRAM_MARK = ELF_MARK + b"program:"  # an image program's executable (commands.run_file)
+# The stdin of every process started without input (each container's main process): an empty Input
+# never changes (read and readline leave it as it is), so all share one.
+_NO_INPUT = Input("")
 
 
 def expand_k8s_vars(text: str, env: dict[str, str]) -> str:
@@ -242,7 +245,8 @@ def _drive(session: Session, argv: list[str], env: dict[str, str], cwd: str, pid
            found: tuple[str, Node]) -> Program:
     """Run the process tree of `argv` (whose executable `_check_executable` found) to its end."""
     ctx = session.ctx
-    io = IO(ctx.stdout, ctx.stderr, ctx.stdin if isinstance(ctx.stdin, Input) else Input(ctx.stdin or ""))
+    stdin = ctx.stdin
+    io = IO(ctx.stdout, ctx.stderr, stdin if isinstance(stdin, Input) else Input(stdin) if stdin else _NO_INPUT)
     path, node = found
     if node.data.startswith(_PROGRAM_MARK):
         # An image program (pause, nginx…): run it as run_file would, its shell made only if it asks
@@ -340,10 +344,13 @@ def _schedule(session: Session, main: Task) -> Program:
                     progressed = True
         if main.status is not None:
             return main.status
-        live = [t for t in [main, *jobs.values()] if t.status is None]
-        wake = min((t.wake for t in live if t.waiting is None), default=math.inf)
+        if jobs:
+            live = [t for t in [main, *jobs.values()] if t.status is None]
+            wake = min((t.wake for t in live if t.waiting is None), default=math.inf)
+        else:  # the main process alone (pause, nginx… as every container starts): no lists to build
+            wake = main.wake if main.waiting is None else math.inf
         try:
-            yield Sleep(max(wake - session.now(), 0.0))
+            yield FOREVER if wake == math.inf else Sleep(max(wake - session.now(), 0.0))
         except Signal as s:
             _deliver(session, main, s.signum)
             if main.status is not None:

@@ -80,6 +80,17 @@ class DeferredNode(Node):
         return Node(self.kind, self.data, self.mode, self.uid, self.gid, self.mtime, self.target)
 
 
+class SharedNode(Node):
+    """A node held by several containers' volumes outside any `base` (the kubelet's /etc/hosts,
+    /etc/hostname and /etc/resolv.conf when equal at one instant): `Volume.private` copies it
+    before any change, so a write in one container is never seen in another."""
+
+    __slots__ = ()
+
+    def copy(self) -> Node:
+        return Node(self.kind, self.data, self.mode, self.uid, self.gid, self.mtime, self.target)
+
+
 @dataclass(frozen=True)
 class Cred:
     """Who is asking: root bypasses permission bits, as in the kernel."""
@@ -93,6 +104,8 @@ ROOT = Cred()
 
 class Volume:
     """A tree of nodes keyed by path relative to the volume root ("" is the root directory)."""
+
+    __slots__ = ("nodes", "_generation", "base")  # one or more per container
 
     def __init__(self, mode: int = 0o777) -> None:
         self.nodes: dict[str, Node] = {"": Node("dir", mode=mode)}
@@ -111,7 +124,7 @@ class Volume:
     def private(self, rel: str) -> Node:
         """The node at `rel`, safe to change in place (copied first if still shared with the base)."""
         node = self.nodes[rel]
-        if self.base is not None and self.base.get(rel) is node:
+        if (self.base is not None and self.base.get(rel) is node) or type(node) is SharedNode:
             node = self.nodes[rel] = node.copy()
         return node
 
