@@ -90,16 +90,20 @@ class ReplicaManager(RecheckTimers):
         old = event.old
         meta = event.object["metadata"]
         refs = meta.get("ownerReferences")
-        ref = podutil.controller_of(event.object) if refs else None
-        if old is None:
-            settled = ref is not None
-        else:
+        settled = False  # for a new pod, whether it has a controller (below)
+        if old is not None:
             old_meta = old["metadata"]
-            settled = refs == old_meta.get("ownerReferences") and (
-                event.type == "DELETED" or meta.get("labels") == old_meta.get("labels"))
+            # A write that keeps owners and labels keeps the stored list and map themselves (`is`) or equal ones.
+            old_refs, labels, old_labels = old_meta.get("ownerReferences"), meta.get("labels"), old_meta.get("labels")
+            settled = (refs is old_refs or refs == old_refs) and (
+                labels is old_labels or event.type == "DELETED" or labels == old_labels)
+        if refs and (settled or old is None):
+            for ref in refs:  # podutil.controller_of, inlined: this runs on every pod write
+                if ref.get("controller"):
+                    if ref.get("kind") == self.kind.kind:
+                        self.queue.add((meta["namespace"], ref["name"]))
+                    return
         if settled:
-            if ref is not None and ref.get("kind") == self.kind.kind:
-                self.queue.add((meta["namespace"], ref["name"]))
             return
         if not refs and (old is None or not old["metadata"].get("ownerReferences")) \
                 and not self.store.any_in(self.primary, meta["namespace"]):
