@@ -136,9 +136,12 @@ class MemoryStore:
             spaces = self._objects.get(resource, {})
             return [spaces[ns][name] for ns, name in keys]
 
-    def claimable(self, resource: Resource, namespace: str, owner_uid: str) -> builtins.list[Obj]:
-        """Objects in `namespace` whose controller is `owner_uid` or that have no controller (what a
-        ReplicaSet may count or adopt), sorted by name like `list` — without walking the namespace."""
+    def claimable(self, resource: Resource, namespace: str,
+                  owner_uid: str) -> tuple[builtins.list[Obj], builtins.list[Obj]]:
+        """(objects in `namespace` whose controller is `owner_uid`, objects there with no controller): what
+        a ReplicaSet may count or adopt, from the indexes — without walking the namespace. Both lists are
+        in no particular order (set order): a ReplicaSet re-reads all its pods on every sync and only
+        sorts them when order shows (deletions, adoptions), so the per-sync sort of 10,000 names is saved."""
         with self.lock:
             orphans = self._orphans.get(resource)
             if orphans is None:
@@ -148,8 +151,8 @@ class MemoryStore:
                         if _orphan(obj):
                             orphans.setdefault(ns, set()).add(name)
             space = self._objects.get(resource, {}).get(namespace, {})
-            names = self._by_controller.get((resource, namespace, owner_uid), set()).union(orphans.get(namespace, ()))
-            return [space[name] for name in sorted(names)]
+            controlled = self._by_controller.get((resource, namespace, owner_uid), ())
+            return [space[name] for name in controlled], [space[name] for name in orphans.get(namespace, ())]
 
     def _index(self, resource: Resource, old: Obj | None, new: Obj | None) -> None:
         old_refs = old["metadata"].get("ownerReferences") if old is not None else None

@@ -27,6 +27,7 @@ from kubelab.cluster.controllers.daemonset_update import HASH_LABEL, rolling_upd
 from kubelab.cluster.controllers.ownership import claim
 from kubelab.cluster.controllers.podcontrol import (
     POD,
+    PodWorkloadController,
     create_pod,
     delete_pod,
     pod_from_template,
@@ -34,7 +35,6 @@ from kubelab.cluster.controllers.podcontrol import (
     workload_keys,
 )
 from kubelab.cluster.controllers.podutil import is_available, is_ready
-from kubelab.cluster.controllers.rechecks import RecheckTimers
 from kubelab.cluster.scheduling import filters, taints
 from kubelab.cluster.scheduling.cache import NodeInfo
 from kubelab.store.memory import thaw
@@ -122,10 +122,11 @@ def _by_age(pod: Obj) -> tuple:
             pod["metadata"]["name"])
 
 
-class DaemonSetController(RecheckTimers):
+class DaemonSetController(PodWorkloadController):
     name = COMPONENT
     primary = RESOURCE
     secondary = (("", "pods"), ("", "nodes"))
+    workload_kind = "DaemonSet"
 
     def __init__(self, cluster: Any) -> None:
         super().__init__(cluster)

@@ -66,9 +66,11 @@ class SelectorIndex:
     # ------------------------------------------------------------------ upkeep
     def _pod_event(self, event: Event) -> None:
         old = event.old
-        if old is not None and event.type != "DELETED" and \
-                old["metadata"].get("labels") == event.object["metadata"].get("labels"):
-            return  # a status write: the pod's pairs are what they were
+        if old is not None and event.type != "DELETED":
+            # A status write keeps the stored label map itself (`is`), or an equal one: the pairs are unchanged.
+            labels, old_labels = event.object["metadata"].get("labels"), old["metadata"].get("labels")
+            if labels is old_labels or labels == old_labels:
+                return
         self._pod(old, event.object, event.type)
 
     def _pod(self, old: Obj | None, new: Obj, kind: str) -> None:

@@ -106,8 +106,10 @@ class GarbageCollector(Controller):
                     group, plural = event.resource
                     self._by_uid[uid] = _new_item(Item, (meta.get("namespace", ""), meta["name"], group, plural))
                 return
-            if old is not None and refs == old["metadata"].get("ownerReferences"):
-                return  # the common write (a status, a label): the graph is unchanged and nothing is due
+            # The common write (a status, a label) keeps the stored owner list itself (`is`) or an equal one:
+            # the graph is unchanged and nothing is due.
+            if old is not None and (refs is (old_refs := old["metadata"].get("ownerReferences")) or refs == old_refs):
+                return
         item = _item(event.resource, obj)
         uid = meta.get("uid", "")
         if event.type == "DELETED":

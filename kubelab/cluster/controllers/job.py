@@ -72,14 +72,16 @@ class JobController(RecheckTimers):
                         self.queue.add((pod["metadata"]["namespace"], pod["metadata"]["name"], ORPHAN))
             return
         pod, old = event.object, event.old
+        meta = pod["metadata"]
         # Only an owned pod has a Job to tell (most pods in a cluster have none or another owner).
-        if pod["metadata"].get("ownerReferences") or (old is not None and old["metadata"].get("ownerReferences")):
+        if meta.get("ownerReferences") or (old is not None and old["metadata"].get("ownerReferences")):
             for key in owner_keys(event, "Job"):
                 if key not in self._batched:
                     self._batched.add(key)
                     self.cluster.clock.call_later(BATCH_PERIOD, partial(self._batch_due, key))
-        if event.type != "DELETED" and jp.tracked(pod) and self._owning_job(pod) is None:
-            self.queue.add((pod["metadata"]["namespace"], pod["metadata"]["name"], ORPHAN))
+        # Only a pod with finalizers can carry the Job's tracking finalizer (jp.tracked), asked only then.
+        if meta.get("finalizers") and event.type != "DELETED" and jp.tracked(pod) and self._owning_job(pod) is None:
+            self.queue.add((meta["namespace"], meta["name"], ORPHAN))
 
     def _batch_due(self, key: Key) -> None:
         self._batched.discard(key)

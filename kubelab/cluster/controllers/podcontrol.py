@@ -6,9 +6,11 @@ to its workload (`controller` and `blockOwnerDeletion` true), and the events the
 `kubectl describe` (`SuccessfulCreate` "Created pod: web-x7k2p", `SuccessfulDelete` "Deleted pod:
 …", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` (both at once:
 `workload_keys`) map pod events to the workloads that must look again (adoption itself is
-controllers.ownership's `claim`).
+controllers.ownership's `claim`); `PodWorkloadController.handle` answers the usual pod writes (those
+that concern no workload, or only the pod's unchanged controller) without building them.
 
-Read by: controllers.daemonset, .statefulset, .job, .jobpods, .cronjob. Reads: api, controllers.podutil.
+Read by: controllers.daemonset, .statefulset, .job, .jobpods, .cronjob. Reads: api, controllers.podutil,
+controllers.rechecks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from kubelab.api import kinds
 from kubelab.api.errors import ApiError
 from kubelab.api.selectors import LabelSelector
 from kubelab.cluster.controllers.podutil import controller_of, controller_ref
+from kubelab.cluster.controllers.rechecks import RecheckTimers
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 POD = kinds.resolve("pods")
+PODS = ("", "pods")
 
 
 def pod_from_template(template: Obj, owner: Obj, *, generate_name: str | None = None) -> Obj:
@@ -80,7 +84,8 @@ def owner_keys(event: Event, kind: str) -> list[tuple[str, str]]:
     """Keys of the `kind` controllers owning the object of `event` (before and after the change)."""
     obj, old = event.object, event.old
     refs = obj["metadata"].get("ownerReferences")
-    if old is None or refs == old["metadata"].get("ownerReferences"):  # most events: one controller to read
+    # Most events keep the owners (the stored list itself, or an equal one): one controller to read.
+    if old is None or refs is (old_refs := old["metadata"].get("ownerReferences")) or refs == old_refs:
         ref = controller_of(obj) if refs else None
         if ref is None or ref.get("kind") != kind:
             return []
@@ -132,3 +137,30 @@ def selecting_keys(cluster: Cluster, resource: tuple[str, str], event: Event) ->
 def without_empty(status: Obj, omit_empty: tuple[str, ...]) -> Obj:
     """A status as Go's encoding/json writes it: `omitempty` fields left out when zero or empty."""
     return {k: v for k, v in status.items() if not (k in omit_empty and v in (0, None, "", [], {}))}
+
+
+class PodWorkloadController(RecheckTimers):
+    """A workload controller (its `primary` resource, objects of `workload_kind`) that hears about pods
+    through `workload_keys`. Every pod write reaches `handle`; most keep the pod's owners, and then the
+    answer needs no keys built: nothing for an orphan in a namespace without such workloads or for a pod
+    another kind controls, the pod's controller when it is ours. The rest take `keys_for`'s way."""
+
+    workload_kind = ""
+
+    def handle(self, event: Event) -> None:
+        if event.resource == PODS:
+            old = event.old
+            meta = event.object["metadata"]
+            refs = meta.get("ownerReferences")
+            if not refs:
+                if (old is None or not old["metadata"].get("ownerReferences")) and (
+                        event.type == "DELETED" or not self.store.any_in(self.primary, meta.get("namespace", ""))):
+                    return  # an orphan before and after, that no workload of ours could adopt
+            # Writes that keep the owners share the stored list (`is`), or carry an equal one.
+            elif old is None or refs is (old_refs := old["metadata"].get("ownerReferences")) or refs == old_refs:
+                for ref in refs:
+                    if ref.get("controller"):
+                        if ref.get("kind") == self.workload_kind:
+                            self.queue.add((meta.get("namespace", ""), ref["name"]))
+                        return  # its controller, unchanged, is the only workload concerned
+        super().handle(event)

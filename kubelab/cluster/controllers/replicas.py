@@ -1,18 +1,20 @@
 """The replica manager shared by the ReplicaSet and ReplicationController controllers.
 
 Like kube-controller-manager's ReplicaSetController (which also runs ReplicationControllers),
-`reconcile(key)` lists the pods in the owner's namespace that it controls or that nobody
-controls, adopts matching orphans and releases pods whose labels stopped matching, then creates
+`reconcile(key)` reads the pods it controls and those nobody controls from the store's indexes,
+in no particular order (it sorts them by name only where order shows: adoptions, releases,
+deletions), adopts matching orphans and releases pods whose labels stopped matching, then creates
 pods from the template (`generateName: <owner>-`, a controller ownerReference) in slow-start
 batches of 1, 2, 4 … or deletes the pods ranked best to delete, and finally writes status:
 replicas, fullyLabeledReplicas, readyReplicas, availableReplicas (ready for minReadySeconds —
 the controller looks again when the next pod crosses that line), terminatingReplicas,
-observedGeneration and a ReplicaFailure condition while creating or deleting fails. Events
+observedGeneration and a ReplicaFailure condition (controllers.replicas_status). Events
 SuccessfulCreate/SuccessfulDelete/FailedCreate/FailedDelete carry upstream's messages. What a sync
-reads from each pod (selected, fully labeled, ready) is kept per stored pod version for the next one.
+reads from each pod (live/terminating/finished, selected, fully labeled, ready) is kept per stored
+pod version for the next one.
 
 Read by: controllers.replicaset, controllers.replicationcontroller. Reads: controllers.base,
-controllers.podutil, controllers.ownership, api.selectors.
+controllers.podutil, controllers.ownership, controllers.replicas_status, api.selectors.
 """
 
 from __future__ import annotations
@@ -24,11 +26,17 @@ from kubelab.api import kinds
 from kubelab.api.errors import ApiError
 from kubelab.api.kinds import Kind
 from kubelab.api.selectors import LabelSelector
-from kubelab.cluster.clock import rfc3339
 from kubelab.cluster.controllers import podutil
 from kubelab.cluster.controllers.base import Key
 from kubelab.cluster.controllers.ownership import claim
 from kubelab.cluster.controllers.rechecks import RecheckTimers
+from kubelab.cluster.controllers.replicas_status import (
+    ManageError,
+    calculate_status,
+    replicas_of,
+    text_of,
+    update_status,
+)
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
 
@@ -39,14 +47,14 @@ BURST_REPLICAS = 500  # at most this many creations or deletions per sync, as up
 SLOW_START_INITIAL_BATCH = 1
 
 
-class ManageError(Exception):
-    """Creating or deleting pods failed; the message becomes the ReplicaFailure condition's."""
+LIVE, TERMINATING, FINISHED = 0, 1, 2  # a pod's state as a sync counts it (podutil.is_active / is_terminating)
 
 
 class PodFacts(NamedTuple):
     """What a sync reads from one stored version of a pod (stored objects never change in place)."""
 
     pod: Obj
+    state: int  # LIVE, TERMINATING (deletionTimestamp, not finished) or FINISHED (Succeeded or Failed)
     selected: bool  # by the owner's selector
     fully_labeled: bool  # carries every label of the owner's template
     ready: bool
@@ -82,16 +90,20 @@ class ReplicaManager(RecheckTimers):
         old = event.old
         meta = event.object["metadata"]
         refs = meta.get("ownerReferences")
-        ref = podutil.controller_of(event.object) if refs else None
-        if old is None:
-            settled = ref is not None
-        else:
+        settled = False  # for a new pod, whether it has a controller (below)
+        if old is not None:
             old_meta = old["metadata"]
-            settled = refs == old_meta.get("ownerReferences") and (
-                event.type == "DELETED" or meta.get("labels") == old_meta.get("labels"))
+            # A write that keeps owners and labels keeps the stored list and map themselves (`is`) or equal ones.
+            old_refs, labels, old_labels = old_meta.get("ownerReferences"), meta.get("labels"), old_meta.get("labels")
+            settled = (refs is old_refs or refs == old_refs) and (
+                labels is old_labels or event.type == "DELETED" or labels == old_labels)
+        if refs and (settled or old is None):
+            for ref in refs:  # podutil.controller_of, inlined: this runs on every pod write
+                if ref.get("controller"):
+                    if ref.get("kind") == self.kind.kind:
+                        self.queue.add((meta["namespace"], ref["name"]))
+                    return
         if settled:
-            if ref is not None and ref.get("kind") == self.kind.kind:
-                self.queue.add((meta["namespace"], ref["name"]))
             return
         if not refs and (old is None or not old["metadata"].get("ownerReferences")) \
                 and not self.store.any_in(self.primary, meta["namespace"]):
@@ -147,23 +159,34 @@ class ReplicaManager(RecheckTimers):
         selector = self._selector_or_none(owner)
         if selector is None:
             return None  # upstream logs the bad selector and gives up on this object
-        uid = owner["metadata"]["uid"]
-        # The pods it controls or nobody controls, from the store's owner index (not the whole namespace).
-        candidates = self.store.claimable(("", "pods"), namespace, uid)
+        # The pods it controls and those nobody controls, from the store's indexes (not the whole namespace).
+        controlled, orphans = self.store.claimable(PODS, namespace, owner["metadata"]["uid"])
         facts = self._facts(key, selector, _template_selector(owner))
-        matches = (lambda p: facts(p).selected)
-        # One pass sorts the candidates as podutil.is_active / is_terminating would (this runs over
-        # every pod of the owner on each sync: 10,000 pods, dozens of syncs while scaling up).
-        live: list[Obj] = []
-        terminating: list[Obj] = []
-        for pod in candidates:
-            if (pod.get("status") or {}).get("phase") in podutil.FINISHED:
-                continue
-            if not pod["metadata"].get("deletionTimestamp"):
-                live.append(pod)
-            elif matches(pod) and (podutil.controller_of(pod) or {}).get("uid") == uid:
-                terminating.append(pod)
-        active = claim(self.api, owner, POD, live, matches)
+        # One pass over the pods it controls, in no particular order (this runs over every pod of the owner on
+        # each sync: 10,000 pods, dozens of syncs while scaling up). It counts what the status reports on the way.
+        active: list[Obj] = []  # live and selected: its replicas, unless adoptions or releases change them
+        strays: list[Obj] = []  # live, no longer selected: claim releases them
+        ready: list[Obj] = []
+        fully = terminating = 0
+        for pod in controlled:
+            found = facts(pod)
+            if found.state == LIVE:
+                if found.selected:
+                    active.append(pod)
+                    fully += found.fully_labeled
+                    if found.ready:
+                        ready.append(pod)
+                else:
+                    strays.append(pod)
+            elif found.state == TERMINATING and found.selected:
+                terminating += 1
+        owner_deleting = bool(owner["metadata"].get("deletionTimestamp"))
+        adoptable = [] if owner_deleting else [p for p in orphans if (f := facts(p)).state == LIVE and f.selected]
+        if adoptable or (strays and not owner_deleting):
+            # Adoptions and releases are writes: claim makes them in name order, as upstream walks the pods.
+            live = sorted([*active, *strays, *adoptable], key=_name)
+            active = claim(self.api, owner, POD, live, lambda p: facts(p).selected)
+            fully, ready = _counts(active, facts)
         error: Exception | None = None
         if not owner["metadata"].get("deletionTimestamp"):
             try:
@@ -171,8 +194,9 @@ class ReplicaManager(RecheckTimers):
             except (ApiError, ManageError) as err:
                 error = err
         now = self.cluster.clock.now()
-        status = self.calculate_status(owner, active, terminating, error, now, facts)
-        self.update_status(owner, status)
+        reported = terminating if self.reports_terminating else None
+        status = calculate_status(owner, len(active), fully, ready, reported, error, now)
+        update_status(self.api, owner, status)
         if error is not None:
             raise error
         return self._next_availability_check(owner, active, status, now)
@@ -186,11 +210,15 @@ class ReplicaManager(RecheckTimers):
         self._last_facts[key] = (selector, template, seen)
 
         def facts(pod: Obj) -> PodFacts:
-            name = pod["metadata"]["name"]
+            meta = pod["metadata"]
+            name = meta["name"]
             found = seen.get(name) or known.get(name)
             if found is None or found.pod is not pod:
-                labels = pod["metadata"].get("labels")
-                found = PodFacts(pod, selector.matches(labels), template.matches(labels), podutil.is_ready(pod))
+                labels = meta.get("labels")
+                state = (FINISHED if (pod.get("status") or {}).get("phase") in podutil.FINISHED
+                         else TERMINATING if meta.get("deletionTimestamp") else LIVE)
+                found = PodFacts(pod, state, selector.matches(labels), template.matches(labels),
+                                 podutil.is_ready(pod))
             seen[name] = found
             return found
 
@@ -205,7 +233,7 @@ class ReplicaManager(RecheckTimers):
 
     # ---------------------------------------------------------- scaling
     def manage_replicas(self, owner: Obj, active: list[Obj]) -> None:
-        wanted = _replicas(owner)
+        wanted = replicas_of(owner)
         diff = len(active) - wanted
         if diff < 0:
             self._create_pods(owner, min(-diff, BURST_REPLICAS), len(active), wanted)
@@ -247,14 +275,15 @@ class ReplicaManager(RecheckTimers):
         except ApiError as err:
             if _namespace_terminating(err):
                 return  # every creation would fail; the namespace controller is removing us anyway
-            self.cluster.record_event(owner, "Warning", "FailedCreate", f"Error creating: {_text(err)}", self.name)
+            self.cluster.record_event(owner, "Warning", "FailedCreate", f"Error creating: {text_of(err)}", self.name)
             raise
         self.cluster.record_event(owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                   self.name)
 
     def _delete_pods(self, owner: Obj, active: list[Obj], count: int) -> None:
         self.cluster.trace_log.add(self.name, "too many replicas", owner,
-                                   f"need {_replicas(owner)}, deleting {count}")
+                                   f"need {replicas_of(owner)}, deleting {count}")
+        active = sorted(active, key=_name)  # a sync reads its pods in no particular order; upstream's is by name
         if count < len(active):
             victims = podutil.deletion_order(active, self._related_pods(owner), self.cluster.clock.now())[:count]
         else:
@@ -267,9 +296,9 @@ class ReplicaManager(RecheckTimers):
             except ApiError as err:
                 if err.reason == "NotFound":
                     continue
-                self.cluster.record_event(owner, "Warning", "FailedDelete", f"Error deleting: {_text(err)}",
+                self.cluster.record_event(owner, "Warning", "FailedDelete", f"Error deleting: {text_of(err)}",
                                           self.name)
-                first_error = first_error or ManageError(f"unable to delete pods: {_text(err)}")
+                first_error = first_error or ManageError(f"unable to delete pods: {text_of(err)}")
                 continue
             self.cluster.record_event(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {pod_name}", self.name)
         if first_error is not None:
@@ -295,54 +324,6 @@ class ReplicaManager(RecheckTimers):
                     related.setdefault(pod["metadata"]["uid"], pod)
         return list(related.values())
 
-    # ----------------------------------------------------------- status
-    def calculate_status(self, owner: Obj, active: list[Obj], terminating: list[Obj], error: Exception | None,
-                         now: float, facts: Facts) -> Obj:
-        spec = owner.get("spec") or {}
-        old = owner.get("status") or {}
-        min_ready = spec.get("minReadySeconds") or 0
-        fully, ready = 0, list[Obj]()
-        for pod in active:  # one pass: this runs over every replica on each sync
-            pod_facts = facts(pod)
-            fully += pod_facts.fully_labeled
-            if pod_facts.ready:
-                ready.append(pod)
-        # Without minReadySeconds every ready pod is available (is_available's answer, without asking twice).
-        available = sum(1 for p in ready if podutil.is_available(p, min_ready, now)) if min_ready else len(ready)
-        conditions = [thaw(c) for c in old.get("conditions") or ()]
-        failure = next((c for c in conditions if c.get("type") == "ReplicaFailure"), None)
-        if error is not None and failure is None:
-            diff = len(active) - _replicas(owner)
-            reason = "FailedCreate" if diff < 0 else "FailedDelete" if diff > 0 else ""
-            conditions.append({"type": "ReplicaFailure", "status": "True", "lastTransitionTime": rfc3339(now),
-                               "reason": reason, "message": str(error) if isinstance(error, ManageError)
-                               else _text(error)})
-        elif error is None and failure is not None:
-            conditions.remove(failure)
-        status: Obj = {"replicas": len(active), "fullyLabeledReplicas": fully, "readyReplicas": len(ready),
-                       "availableReplicas": available}
-        if self.reports_terminating:
-            status["terminatingReplicas"] = len(terminating)
-        status["observedGeneration"] = old.get("observedGeneration", 0)
-        status["conditions"] = conditions
-        return status
-
-    def update_status(self, owner: Obj, status: Obj) -> None:
-        old = owner.get("status") or {}
-        generation = owner["metadata"].get("generation", 0)
-        same = all(old.get(k, 0) == status[k] for k in
-                   ("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas"))
-        if same and old.get("terminatingReplicas") == status.get("terminatingReplicas") \
-                and generation == old.get("observedGeneration", 0) \
-                and (old.get("conditions") or []) == status["conditions"]:
-            return
-        status["observedGeneration"] = generation
-        body = dict(owner)
-        body["status"] = _omit_empty(status)
-        stored = self.api.update(body, subresource="status")
-        owner["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"]
-        owner["status"] = thaw(stored.get("status") or {})
-
 
 def _template_selector(owner: Obj) -> LabelSelector:
     """Matches pods that carry every label of the owner's pod template (status.fullyLabeledReplicas)."""
@@ -350,34 +331,20 @@ def _template_selector(owner: Obj) -> LabelSelector:
     return LabelSelector.from_set((template.get("metadata") or {}).get("labels"))
 
 
-def _replicas(owner: Obj) -> int:
-    replicas = (owner.get("spec") or {}).get("replicas")
-    return 1 if replicas is None else int(replicas)
+def _counts(active: list[Obj], facts: Facts) -> tuple[int, list[Obj]]:
+    """(fully labeled, ready pods) among `active`."""
+    fully, ready = 0, []
+    for pod in active:
+        found = facts(pod)
+        fully += found.fully_labeled
+        if found.ready:
+            ready.append(pod)
+    return fully, ready
 
 
-def _omit_empty(status: Obj) -> Obj:
-    """JSON as the Go structs marshal it: `replicas` always, the other counters only when non-zero
-    (omitempty), terminatingReplicas whenever it is reported (a pointer)."""
-    out: Obj = {"replicas": status["replicas"]}
-    for key in ("fullyLabeledReplicas", "readyReplicas", "availableReplicas"):
-        if status.get(key):
-            out[key] = status[key]
-    if "terminatingReplicas" in status:
-        out["terminatingReplicas"] = status["terminatingReplicas"]
-    if status.get("observedGeneration"):
-        out["observedGeneration"] = status["observedGeneration"]
-    if status.get("conditions"):
-        out["conditions"] = status["conditions"]
-    return out
+def _name(obj: Obj) -> str:
+    return obj["metadata"]["name"]
 
 
 def _namespace_terminating(err: ApiError) -> bool:
     return any(c.get("reason") == "NamespaceTerminating" for c in (err.details or {}).get("causes") or ())
-
-
-def _text(err: Exception) -> str:
-    """An error as Go's err.Error() prints it: the Status message, without kubelab's hint line."""
-    if isinstance(err, ApiError):
-        hint = f"\nhint: {err.hint}" if err.hint else ""
-        return err.message[: len(err.message) - len(hint)] if hint else err.message
-    return str(err)

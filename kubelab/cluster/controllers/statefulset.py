@@ -23,9 +23,14 @@ from kubelab.cluster.clock import parse_time
 from kubelab.cluster.controllers import history
 from kubelab.cluster.controllers.base import Key
 from kubelab.cluster.controllers.ownership import claim
-from kubelab.cluster.controllers.podcontrol import POD, pod_from_template, without_empty, workload_keys
+from kubelab.cluster.controllers.podcontrol import (
+    POD,
+    PodWorkloadController,
+    pod_from_template,
+    without_empty,
+    workload_keys,
+)
 from kubelab.cluster.controllers.podutil import controller_of, controller_ref, is_available, is_ready
-from kubelab.cluster.controllers.rechecks import RecheckTimers
 from kubelab.store.memory import thaw
 from kubelab.store.watch import Event
 
@@ -61,10 +66,11 @@ def _running_and_ready(pod: Obj) -> bool:
     return _phase(pod) == "Running" and is_ready(pod)
 
 
-class StatefulSetController(RecheckTimers):
+class StatefulSetController(PodWorkloadController):
     name = COMPONENT
     primary = RESOURCE
     secondary = (("", "pods"),)
+    workload_kind = "StatefulSet"
 
     def keys_for(self, event: Event) -> list[Key]:
         return workload_keys(self.cluster, RESOURCE, "StatefulSet", event)

@@ -26,6 +26,7 @@ Obj = dict[str, Any]
 
 COMPONENT = "taint-eviction-controller"
 POD = kinds.resolve("pods")
+PODS = ("", "pods")
 
 
 def _no_execute(node: Obj | None) -> list[Obj]:
@@ -58,10 +59,15 @@ class TaintEvictionController(Controller):
         self._scheduled: dict[Key, tuple[float, float]] = {}  # pod → (first seen tainted, eviction time)
 
     def handle(self, event: Event) -> None:
-        if event.resource == self.primary:
-            meta = event.object["metadata"]
-            key = (meta.get("namespace", ""), meta["name"])
-            if key not in self._scheduled and key not in self.failures and self._nothing_to_do(event):
+        if event.resource == PODS:
+            # The pod key is built only when some eviction is pending or some reconcile failed (rarely).
+            if self._scheduled or self.failures:
+                meta = event.object["metadata"]
+                key = (meta.get("namespace", ""), meta["name"])
+                if key in self._scheduled or key in self.failures:
+                    super().handle(event)
+                    return
+            if self._nothing_to_do(event):
                 return
         super().handle(event)
 
@@ -73,11 +79,13 @@ class TaintEvictionController(Controller):
         pod, old = event.object, event.old
         spec = pod.get("spec") or {}
         node = spec.get("nodeName")
-        if event.type == "DELETED" or pod["metadata"].get("deletionTimestamp") or not node:
+        if not node or event.type == "DELETED" or pod["metadata"].get("deletionTimestamp"):
             return True
         if old is not None and not old["metadata"].get("deletionTimestamp"):
             old_spec = old.get("spec") or {}
-            if old_spec.get("nodeName") == node and old_spec.get("tolerations") == spec.get("tolerations"):
+            # A status write keeps the stored spec itself (`is`): same node, same tolerations.
+            if old_spec is spec or (old_spec.get("nodeName") == node
+                                    and old_spec.get("tolerations") == spec.get("tolerations")):
                 return True
         return not _no_execute(self.store.get(("", "nodes"), "", node))
 
