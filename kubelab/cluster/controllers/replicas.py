@@ -262,14 +262,16 @@ class ReplicaManager(RecheckTimers):
         if not tmeta.get("labels"):
             raise ManageError("unable to create pods, no labels")
         name = owner["metadata"]["name"]
+        # The template's stored parts go in as they are: `prepare` copies what it keeps and changes
+        # nothing it is given.
         meta: Obj = {"generateName": f"{name}-" if len(name) < 253 else name,
-                     "namespace": owner["metadata"]["namespace"], "labels": thaw(tmeta["labels"])}
+                     "namespace": owner["metadata"]["namespace"], "labels": tmeta["labels"]}
         if tmeta.get("annotations"):
-            meta["annotations"] = thaw(tmeta["annotations"])
+            meta["annotations"] = tmeta["annotations"]
         if tmeta.get("finalizers"):
-            meta["finalizers"] = thaw(tmeta["finalizers"])
+            meta["finalizers"] = tmeta["finalizers"]
         meta["ownerReferences"] = [podutil.controller_ref(owner)]
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": thaw(template.get("spec") or {})}
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template.get("spec") or {}}
         try:
             created = self.api.create(pod, decoded=True)  # built from the stored template
         except ApiError as err:
