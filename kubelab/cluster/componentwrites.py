@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kubelab.api import kinds
 from kubelab.api.errors import ApiError, FieldError, invalid
 from kubelab.api.kinds import Kind
+from kubelab.cluster.clock import SimClock, rfc3339
 from kubelab.cluster.recorder import Trace
 from kubelab.store.memory import MemoryStore
 
@@ -29,6 +30,7 @@ _PODS = kinds.resolve("pods")
 
 class ComponentWrites:
     store: MemoryStore
+    clock: SimClock
     trace: Trace
     on_update: dict[str, list[Hook]]
 
@@ -81,11 +83,12 @@ class ComponentWrites:
         if meta is None:
             meta = obj["metadata"] = {}
         if kind.namespaced:
-            meta["namespace"] = meta.get("namespace") or "default"
+            if not meta.get("namespace"):
+                meta["namespace"] = "default"
         else:
             meta.pop("namespace", None)
         meta["uid"] = self.uid()
-        meta["creationTimestamp"] = self.now()
+        meta["creationTimestamp"] = rfc3339(self.clock.now())  # self.now(), one call less (4 Events a pod)
         return self.commit_create(kind, obj)
 
     def replace_trusted(self, obj: Obj) -> Obj:

@@ -114,3 +114,30 @@ def test_cluster_event_carries_system_metadata_and_a_repeat_updates_that_same_ev
     assert int(again["metadata"]["resourceVersion"]) > int(first["metadata"]["resourceVersion"])
     assert first["count"] == 1  # the first version, as stored then, is unchanged
     assert cluster.store.get(("", "events"), "default", first["metadata"]["name"]) is again
+
+
+def test_events_name_the_object_version_and_source_they_were_recorded_for_even_from_one_changing_dict():
+    log = Recorded()
+    obj = pod("web")
+    first = log.recorder.record(obj, "Normal", "Pulled", "already present", "kubelet", host="n1",
+                                field_path="spec.containers{app}")
+    log.now += 1
+    obj["metadata"]["resourceVersion"] = "8"  # a caller that changes its dict between two events
+    second = log.recorder.record(obj, "Normal", "Created", "Container created", "kubelet", host="n2",
+                                 field_path="spec.containers{app}")
+    log.now += 1
+    third = log.recorder.record(obj, "Normal", "Started", "Container started", "kubelet", host="n2")
+    log.now += 1
+    node = {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n2"}}
+    fourth = log.recorder.record(node, "Normal", "Starting", "Starting kubelet.", "kubelet", host="n2")
+    assert first["involvedObject"] == {"kind": "Pod", "apiVersion": "v1", "name": "web", "namespace": "default",
+                                       "uid": "u-1", "resourceVersion": "7", "fieldPath": "spec.containers{app}"}
+    assert second["involvedObject"] == dict(first["involvedObject"], resourceVersion="8")
+    assert third["involvedObject"] == {"kind": "Pod", "apiVersion": "v1", "name": "web", "namespace": "default",
+                                       "uid": "u-1", "resourceVersion": "8"}
+    assert fourth["involvedObject"] == {"kind": "Node", "apiVersion": "v1", "name": "n2"}
+    assert fourth["metadata"]["namespace"] == "default"
+    assert [e["source"] for e in (first, second, third)] == [
+        {"component": "kubelet", "host": "n1"}, {"component": "kubelet", "host": "n2"},
+        {"component": "kubelet", "host": "n2"}]
+    assert (first["reportingInstance"], second["reportingInstance"]) == ("n1", "n2")

@@ -116,8 +116,9 @@ class PodWorker:
         return pod if pod is not None and pod["metadata"].get("uid") == self.uid else None
 
     def event(self, type: str, reason: str, message: str, container: Container | None = None) -> None:
-        self.cluster.record_event(self.pod, type, reason, message, "kubelet", host=self.kubelet.node,
-                                  field_path=container.field_path if container is not None else None)
+        # The recorder itself, not Cluster.record_event's one-line wrapper: three Events per pod.
+        self.cluster.recorder.record(self.pod, type, reason, message, "kubelet", host=self.kubelet.node,
+                                     field_path=container.field_path if container is not None else None)
 
     def trace(self, action: str, detail: str = "") -> None:
         self.cluster.trace_log.add("kubelet", action, self.pod, detail)
