@@ -189,23 +189,34 @@ def _owned(name, uid, ns="default", controller=True):
     return obj
 
 
-def test_claimable_gives_the_owners_pods_and_the_orphans_of_its_namespace_by_name():
+def _names(objs):
+    return sorted(p["metadata"]["name"] for p in objs)
+
+
+def test_claimable_gives_the_owners_pods_and_the_orphans_of_its_namespace():
     s = MemoryStore()
     for obj in (_owned("c", "u1"), pod("b"), _owned("a", "u2"), _owned("d", "u1", controller=False),
                 _owned("e", "u1", ns="other"), pod("f", ns="other")):
         s.create(PODS, obj)
-    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["b", "c", "d"]
-    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u2")] == ["a", "b", "d"]
+    controlled, orphans = s.claimable(PODS, "default", "u1")
+    assert (_names(controlled), _names(orphans)) == (["c"], ["b", "d"])  # d's reference is not a controller's
+    controlled, orphans = s.claimable(PODS, "default", "u2")
+    assert (_names(controlled), _names(orphans)) == (["a"], ["b", "d"])
 
 
 def test_claimable_follows_adoption_release_and_deletion():
     s = MemoryStore()
+
+    def claimable():
+        controlled, orphans = s.claimable(PODS, "default", "u1")
+        return _names(controlled), _names(orphans)
+
     s.create(PODS, pod("a"))
-    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["a"]
+    assert claimable() == ([], ["a"])
     s.update(PODS, _owned("a", "u2"))  # adopted by another owner
-    assert s.claimable(PODS, "default", "u1") == []
+    assert claimable() == ([], [])
     s.update(PODS, pod("a"))  # released
     s.create(PODS, _owned("b", "u1"))
-    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["a", "b"]
+    assert claimable() == (["b"], ["a"])
     s.delete(PODS, "default", "a")
-    assert [p["metadata"]["name"] for p in s.claimable(PODS, "default", "u1")] == ["b"]
+    assert claimable() == (["b"], [])
