@@ -40,6 +40,7 @@ from kubelab.store.watch import Event
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 MAX_PUMP_STEPS = 1_000_000
+STALE_READ_RETRIES = 50  # immediate retries of a Conflict/NotFound/AlreadyExists before backing off
 _EVENTS = kinds.resolve("events")  # what the recorder writes (its create skips the kind look-up)
 
 
@@ -160,11 +161,13 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
             again = controller.reconcile(key)
         except ApiError as err:
             if err.reason in ("Conflict", "NotFound", "AlreadyExists"):
-                controller.queue.add(key)  # a stale read: try again with fresh state, like a real requeue
-                controller.failures[key] = controller.failures.get(key, 0) + 1
-                if controller.failures[key] > 50:
-                    controller.failures.pop(key)
-                    self._retry_later(controller, key, err)
+                failures = controller.failures[key] = controller.failures.get(key, 0) + 1
+                if failures <= STALE_READ_RETRIES:
+                    controller.queue.add(key)  # a stale read: try again with fresh state, like a real requeue
+                    return
+                # Still failing on fresh reads: not a stale read but a standing clash (a pod of that
+                # name owned by someone else). Back off as for any error, from the first step up.
+                self._retry_later(controller, key, err, steps_before=STALE_READ_RETRIES)
                 return
             self._retry_later(controller, key, err)
             return
@@ -175,10 +178,12 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
         if again is not None:
             controller.requeue_after(key, again)
 
-    def _retry_later(self, controller: Controller, key: Any, err: Exception) -> None:
-        n = controller.failures.get(key, 0) + 1
+    def _retry_later(self, controller: Controller, key: Any, err: Exception, steps_before: int = 0) -> None:
+        """Requeue a failed key with client-go's per-item back-off (5 ms doubling, at most 1000 s);
+        `steps_before` failures were already retried at once and don't count towards the delay."""
+        n = controller.failures.get(key, 0) + (0 if steps_before else 1)
         controller.failures[key] = n
-        delay = min(0.005 * 2 ** n, 1000.0)
+        delay = min(0.005 * 2 ** (n - steps_before), 1000.0)
         self.trace_log.add(controller.name, "reconcile failed", f"{key[0]}/{key[1]}" if key[0] else key[1], str(err))
         controller.requeue_after(key, delay)
 

@@ -166,3 +166,28 @@ def test_claims_are_kept_when_the_set_is_deleted_by_default():
     c.settle()
     assert [p["metadata"]["name"] for p in c.list("pvc")] == ["www-web-0"]
     assert c.list("pv", None)[0]["status"]["phase"] == "Bound"
+
+
+def test_a_pod_name_taken_by_another_owner_is_reported_and_retried_with_back_off_not_forever():
+    c = make()
+    c.create(web(2))
+    c.settle()
+    taker = c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "taker"}})
+    pod = c.get("pods", "web-1")
+    pod["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "taker",
+                                           "uid": taker["metadata"]["uid"], "controller": True}]
+    c.api.update(pod)  # web-1 now belongs to someone else: the StatefulSet cannot adopt or recreate it
+    start = c.now
+    c.settle()  # returns: the clash is retried with a growing back-off, not in a tight loop
+    failed = [e for e in c.list("events") if e["reason"] == "FailedCreate"]
+    assert [e["message"] for e in failed] == [
+        'create Pod web-1 in StatefulSet web failed error: pods "web-1" already exists']
+    assert 50 < failed[0]["count"] < 100  # each attempt counted once, then the back-off spaces them out
+    assert c.now - start <= 600
+    c.create({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "other"},
+              "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "other"}},
+                       "template": {"metadata": {"labels": {"app": "other"}},
+                                    "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    c.settle()  # the other controllers go on working
+    assert any(p["metadata"]["name"].startswith("other-") and p["status"].get("phase") == "Running"
+               for p in c.list("pods"))
