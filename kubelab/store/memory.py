@@ -97,7 +97,13 @@ class MemoryStore:
         return self._revision
 
     def get(self, resource: Resource, namespace: str, name: str) -> Obj | None:
-        return self._objects.get(resource, {}).get(namespace, {}).get(name)
+        # Without `{}` defaults: two empty dicts built and dropped on every read (the commonest store
+        # call, and the namespace check of every create) for the rare miss.
+        spaces = self._objects.get(resource)
+        if spaces is None:
+            return None
+        objs = spaces.get(namespace)
+        return None if objs is None else objs.get(name)
 
     def list(
         self,
@@ -202,7 +208,13 @@ class MemoryStore:
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         with self.lock:
-            space = self._objects.setdefault(resource, {}).setdefault(namespace, {})
+            # Looked up before `setdefault`: its `{}` defaults would be built on every create.
+            spaces = self._objects.get(resource)
+            if spaces is None:
+                spaces = self._objects[resource] = {}
+            space = spaces.get(namespace)
+            if space is None:
+                space = spaces[namespace] = {}
             if name in space:
                 raise errors.already_exists(resource[0], resource[1], name)
             self._revision += 1
@@ -212,7 +224,8 @@ class MemoryStore:
             # per pod). `update` copies instead: its metadata is shared with the stored version.
             stored["metadata"]["resourceVersion"] = str(self._revision)
             space[name] = stored
-            self._index(resource, None, stored)
+            if resource in self._orphans or stored["metadata"].get("ownerReferences"):
+                self._index(resource, None, stored)  # (otherwise no index moves: `_index`'s own early exit)
             self._emit(_tuple_new(Event, ("ADDED", resource, stored, None, self._revision)))
             return stored
 
