@@ -52,6 +52,11 @@ def _orphan(obj: Obj) -> bool:
 
 _NO_UID = object()
 
+# The default of the store's look-ups that may miss (`.get(resource, _EMPTY)`): one shared empty dict
+# instead of a fresh `{}` per call — reads, updates and the listeners' `any_in` on every pod write.
+# Never written: every write path looks up or creates the real dict first.
+_EMPTY: dict[Any, Any] = {}
+
 
 def _toggle(index: dict[Any, set[str]], key: Any, name: str, add: bool) -> None:
     if add:
@@ -97,7 +102,9 @@ class MemoryStore:
         return self._revision
 
     def get(self, resource: Resource, namespace: str, name: str) -> Obj | None:
-        return self._objects.get(resource, {}).get(namespace, {}).get(name)
+        # `_EMPTY`, not `{}`: two empty dicts were built and dropped on every read (the commonest store
+        # call, and the namespace check of every create) for the rare miss.
+        return self._objects.get(resource, _EMPTY).get(namespace, _EMPTY).get(name)
 
     def list(
         self,
@@ -107,7 +114,7 @@ class MemoryStore:
     ) -> tuple[builtins.list[Obj], int]:
         """Objects sorted by (namespace, name) as etcd's key order gives them, and the revision."""
         with self.lock:
-            by_ns = self._objects.get(resource, {})
+            by_ns = self._objects.get(resource, _EMPTY)
             if namespace is not None:
                 objs = by_ns.get(namespace)
                 if not objs:  # controllers ask this of empty namespaces on every pod event
@@ -127,13 +134,13 @@ class MemoryStore:
     def any_in(self, resource: Resource, namespace: str) -> bool:
         """Whether `namespace` holds an object of `resource`: a point read like `get`, for the listeners
         that only care about pods in namespaces with a workload of their kind."""
-        return bool(self._objects.get(resource, {}).get(namespace))
+        return bool(self._objects.get(resource, _EMPTY).get(namespace))
 
     def owned_by(self, resource: Resource, owner_uid: str) -> builtins.list[Obj]:
         """Objects of `resource` with an ownerReference to `owner_uid`, sorted like `list`."""
         with self.lock:
             keys = sorted(self._by_owner.get((resource, owner_uid), ()))
-            spaces = self._objects.get(resource, {})
+            spaces = self._objects.get(resource, _EMPTY)
             return [spaces[ns][name] for ns, name in keys]
 
     def claimable(self, resource: Resource, namespace: str,
@@ -146,11 +153,11 @@ class MemoryStore:
             orphans = self._orphans.get(resource)
             if orphans is None:
                 orphans = self._orphans[resource] = {}
-                for ns, objs in self._objects.get(resource, {}).items():
+                for ns, objs in self._objects.get(resource, _EMPTY).items():
                     for name, obj in objs.items():
                         if _orphan(obj):
                             orphans.setdefault(ns, set()).add(name)
-            space = self._objects.get(resource, {}).get(namespace, {})
+            space = self._objects.get(resource, _EMPTY).get(namespace, _EMPTY)
             controlled = self._by_controller.get((resource, namespace, owner_uid), ())
             return [space[name] for name in controlled], [space[name] for name in orphans.get(namespace, ())]
 
@@ -189,7 +196,7 @@ class MemoryStore:
                             del self._by_owner[(resource, uid)]
 
     def count(self, resource: Resource) -> int:
-        return sum(len(v) for v in self._objects.get(resource, {}).values())
+        return sum(len(v) for v in self._objects.get(resource, _EMPTY).values())
 
     def resources(self) -> builtins.list[Resource]:
         return [r for r, spaces in self._objects.items() if any(spaces.values())]
@@ -202,18 +209,25 @@ class MemoryStore:
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         with self.lock:
-            space = self._objects.setdefault(resource, {}).setdefault(namespace, {})
+            # Looked up before `setdefault`: its `{}` defaults would be built on every create.
+            spaces = self._objects.get(resource)
+            if spaces is None:
+                spaces = self._objects[resource] = {}
+            space = spaces.get(namespace)
+            if space is None:
+                space = spaces[namespace] = {}
             if name in space:
                 raise errors.already_exists(resource[0], resource[1], name)
-            self._revision += 1
+            revision = self._revision = self._revision + 1
             stored = freeze(obj) if copy else obj
             # A new object's metadata is the store's own — frozen just now, or built fresh by the owner
             # that handed it over — so it is stamped in place: one dict less per create (an Event, four
             # per pod). `update` copies instead: its metadata is shared with the stored version.
-            stored["metadata"]["resourceVersion"] = str(self._revision)
+            stored["metadata"]["resourceVersion"] = str(revision)
             space[name] = stored
-            self._index(resource, None, stored)
-            self._emit(_tuple_new(Event, ("ADDED", resource, stored, None, self._revision)))
+            if resource in self._orphans or stored["metadata"].get("ownerReferences"):
+                self._index(resource, None, stored)  # (otherwise no index moves: `_index`'s own early exit)
+            self._emit(_tuple_new(Event, ("ADDED", resource, stored, None, revision)))
             return stored
 
     def update(self, resource: Resource, obj: Obj, *, expect_rv: str | None = None, copy: bool = True) -> Obj:
@@ -221,25 +235,25 @@ class MemoryStore:
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         with self.lock:
-            space = self._objects.get(resource, {}).get(namespace, {})
+            space = self._objects.get(resource, _EMPTY).get(namespace, _EMPTY)
             old = space.get(name)
             if old is None:
                 raise errors.not_found(resource[0], resource[1], name)
             wanted = expect_rv if expect_rv is not None else meta.get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(resource[0], resource[1], name)
-            self._revision += 1
+            revision = self._revision = self._revision + 1
             stored = freeze(obj) if copy else obj
-            meta = stored["metadata"] = dict(stored["metadata"], resourceVersion=str(self._revision))
+            meta = stored["metadata"] = dict(stored["metadata"], resourceVersion=str(revision))
             space[name] = stored
             if meta.get("ownerReferences") != old["metadata"].get("ownerReferences"):
                 self._index(resource, old, stored)  # (same owners: neither index moves — most writes)
-            self._emit(_tuple_new(Event, ("MODIFIED", resource, stored, old, self._revision)))
+            self._emit(_tuple_new(Event, ("MODIFIED", resource, stored, old, revision)))
             return stored
 
     def delete(self, resource: Resource, namespace: str, name: str, *, expect_rv: str | None = None) -> Obj:
         with self.lock:
-            space = self._objects.get(resource, {}).get(namespace, {})
+            space = self._objects.get(resource, _EMPTY).get(namespace, _EMPTY)
             old = space.get(name)
             if old is None:
                 raise errors.not_found(resource[0], resource[1], name)

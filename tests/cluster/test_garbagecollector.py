@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import podphase
+import pytest
 
 import kubelab
+from kubelab.api.errors import ApiError
 
 
 def make() -> kubelab.Cluster:
@@ -137,3 +139,70 @@ def test_orphaned_pods_of_a_deleted_replicaset_are_adopted_by_a_new_one():
     pods = c.list("pods")
     assert sorted(p["metadata"]["name"] for p in pods) == before
     assert {p["metadata"]["ownerReferences"][0]["uid"] for p in pods} == {c.get("rs", "web")["metadata"]["uid"]}
+
+
+def event(name: str, owner: dict | None = None, namespace: str = "default") -> dict:
+    meta: dict = {"name": name, "namespace": namespace}
+    if owner is not None:
+        meta["ownerReferences"] = config_map("x", owner)["metadata"]["ownerReferences"]
+    return {"apiVersion": "v1", "kind": "Event", "metadata": meta, "reason": "Noted", "message": "hello",
+            "type": "Normal", "involvedObject": {"kind": "ConfigMap", "name": "x", "namespace": namespace}}
+
+
+def owned_by_event(name: str, note: dict, *, finalizers: list | None = None) -> dict:
+    cm = config_map(name, finalizers=finalizers)
+    cm["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Event", "name": note["metadata"]["name"],
+                                          "uid": note["metadata"]["uid"], "blockOwnerDeletion": True}]
+    return cm
+
+
+def event_names(c: kubelab.Cluster) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in c.list("events") if o["metadata"]["name"].startswith("note"))
+
+
+def test_an_event_owned_by_a_config_map_goes_with_it():
+    c = make()
+    parent = c.create(config_map("parent"))
+    c.create(event("note-owned", parent))
+    c.create(event("note-free"))
+    c.delete("cm", "parent")
+    assert event_names(c) == ["note-free"]
+
+
+def test_an_event_cannot_be_made_an_owner_so_the_collector_need_not_track_events():
+    c = make()
+    note = c.create(event("note"))
+    with pytest.raises(ApiError) as err:
+        c.create(owned_by_event("child", note))
+    assert "/v1, Kind=Event is disallowed from being an owner" in str(err.value)
+    child = c.create(config_map("child"))
+    child["metadata"]["ownerReferences"] = owned_by_event("child", note)["metadata"]["ownerReferences"]
+    with pytest.raises(ApiError) as err:
+        c.update(child)  # nor later
+    assert "/v1, Kind=Event is disallowed from being an owner" in str(err.value)
+
+
+def test_deleting_a_dependent_whose_owner_reference_carries_an_event_uid_leaves_the_event_alone():
+    c = make()
+    note = c.create(event("note"))
+    stray = config_map("stray")
+    stray["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "note",
+                                             "uid": note["metadata"]["uid"]}]
+    c.create(stray)  # no ConfigMap "note" with that uid: the reference dangles and the stray goes
+    assert names(c) == []
+    assert c.get("events", "note")["metadata"] == note["metadata"]
+
+
+def test_an_event_in_a_terminating_namespace_is_refused_like_any_object():
+    c = make()
+    c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lesson"}})
+    c.create({**config_map("held"), "metadata": {"name": "held", "namespace": "lesson",
+                                                 "finalizers": ["example.com/hold"]}})
+    c.delete("ns", "lesson")
+    with pytest.raises(ApiError) as err:
+        c.create(event("note-late", namespace="lesson"))
+    assert err.value.code == 403
+    assert "unable to create new content in namespace lesson because it is being terminated" in str(err.value)
+    with pytest.raises(ApiError) as err:
+        c.create(event("note-lost", namespace="nowhere"))
+    assert err.value.code == 404 and 'namespaces "nowhere" not found' in str(err.value)
