@@ -78,6 +78,23 @@ class PodWorker:
         self.listening: dict = {}  # the pod's network namespace: port → the program answering there
         self.pull_errors: dict[str, str] = {}
         self.timers: dict[str, Any] = {}
+        # What every pod's way up (and down) sets later, set here once more: CPython 3.11 freezes a
+        # class's shared attribute keys as instances are made, so a name first stored after thousands
+        # of workers exist turns that worker's attributes into a full dict (832 B per pod, tracemalloc).
+        self.volumes = None
+        self.sandbox_ready = False
+        self.pod_ip = ""
+        self.start_time = None
+        self.task = None
+        self.step_timer = None
+        self.dirty = False
+        self.created_containers = False
+        self.reported_running = False
+        self.terminating = False
+        self.terminal = False
+        self.finishing = False
+        self.done = False
+        self.gone = False
 
     def adopt_previous_status(self) -> None:
         """A pod that already ran here before this kubelet started (a cluster reopened from its state
