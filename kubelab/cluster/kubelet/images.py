@@ -180,6 +180,7 @@ def pulled_message(ref: str, image: Image, pull_seconds: float, waited_seconds: 
             f"({go_duration(waited_seconds)} including waiting). Image size: {image.size_bytes} bytes.")
 
 
+@lru_cache(maxsize=256)  # one text per image, in every pod's `Pulled` event: one string for all of them
 def present_message(ref: str) -> str:
     return f'Container image "{ref}" already present on machine and can be accessed by the pod'
 
