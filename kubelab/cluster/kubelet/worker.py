@@ -63,7 +63,10 @@ class PodWorker:
         self.uid: str = meta["uid"]
         self.key = (meta["namespace"], meta["name"])
         self.pod = pod
-        spec = pod.get("spec") or {}
+        # The pod's spec, kept beside `pod` (set together, here and in `sync`, the only places that
+        # change it) rather than a property: read ~9 times per pod start, ~0.2 µs a property call.
+        self.spec: Obj = pod.get("spec") or {}
+        spec = self.spec
         self.containers: dict[str, Container] = {}
         self.inits: list[Container] = []
         self.apps: list[Container] = []
@@ -114,10 +117,6 @@ class PodWorker:
     @property
     def now(self) -> float:
         return self.clock.now()
-
-    @property
-    def spec(self) -> Obj:
-        return self.pod.get("spec") or {}
 
     @property
     def restart_policy(self) -> str:
@@ -178,6 +177,7 @@ class PodWorker:
             self.kubelet.forget(self)
             return
         self.pod = live
+        self.spec = live.get("spec") or {}
         self._refresh_specs()
         if live["metadata"].get("deletionTimestamp"):
             termination.begin(self)
