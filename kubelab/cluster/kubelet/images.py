@@ -198,7 +198,7 @@ def present_image(w: PodWorker, c: Container) -> Image | None:
         return None
     store = w.kubelet.images
     image = store.resolve(ref)
-    if image is None or not store.has(image, w.now):
+    if image is None or not store.has(image, w.clock.now()):
         return None
     w.event("Normal", "Pulled", present_message(ref), c)
     return image
