@@ -239,7 +239,7 @@ class KubeletRouter(Controller):
         self.shared = Shared()
         self._where: dict[Key, str] = {}  # pod → node, for pods that have left the store
         self._waiting: dict[tuple[str, str, str], set[Key]] = {}  # ConfigMap/Secret/claim → pods reading it
-        self._reading: dict[Key, set[tuple[str, str, str]]] = {}
+        self._reading: dict[Key, tuple[tuple[str, str, str], ...]] = {}  # pod → what it reads
         self.changed: dict[Key, set[tuple[str, str, str]]] = {}  # pods whose ConfigMaps/Secrets changed
 
     def handle(self, event: Event) -> None:
@@ -277,9 +277,17 @@ class KubeletRouter(Controller):
         return None
 
     def watch(self, key: Key, sources: Iterable[tuple[str, str, str]]) -> None:
+        # What a pod reads is a tuple, not a set: nearly every pod reads one source (its namespace's
+        # kube-root-ca.crt), and a one-item set is ~4x the size; no set() made per call just to be dropped.
+        waiting, reading = self._waiting, self._reading
         for source in sources:
-            self._waiting.setdefault(source, set()).add(key)
-            self._reading.setdefault(key, set()).add(source)
+            keys = waiting.get(source)
+            if keys is None:
+                keys = waiting[source] = set()
+            keys.add(key)
+            known = reading.get(key, ())
+            if source not in known:
+                reading[key] = (*known, source)
 
     def unwatch(self, key: Key) -> None:
         for source in self._reading.pop(key, ()):

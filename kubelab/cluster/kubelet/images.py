@@ -180,6 +180,7 @@ def pulled_message(ref: str, image: Image, pull_seconds: float, waited_seconds: 
             f"({go_duration(waited_seconds)} including waiting). Image size: {image.size_bytes} bytes.")
 
 
+@lru_cache(maxsize=256)  # one text per image, in every pod's `Pulled` event: one string for all of them
 def present_message(ref: str) -> str:
     return f'Container image "{ref}" already present on machine and can be accessed by the pod'
 
@@ -197,7 +198,7 @@ def present_image(w: PodWorker, c: Container) -> Image | None:
         return None
     store = w.kubelet.images
     image = store.resolve(ref)
-    if image is None or not store.has(image, w.now):
+    if image is None or not store.has(image, w.clock.now()):
         return None
     w.event("Normal", "Pulled", present_message(ref), c)
     return image

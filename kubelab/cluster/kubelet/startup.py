@@ -92,7 +92,8 @@ def sync_pod(w: PodWorker) -> Steps:
 
 # ---------------------------------------------------------------------------------- volumes
 def facts(w: PodWorker) -> dict[str, Any]:
-    return {"pod_ip": w.pod_ip, "host_ip": w.kubelet.host_ip, "allocatable": w.kubelet.allocatable, "now": w.now}
+    return {"pod_ip": w.pod_ip, "host_ip": w.kubelet.host_ip, "allocatable": w.kubelet.allocatable,
+            "now": w.clock.now()}
 
 
 def mount_volumes(w: PodWorker) -> bool:
@@ -151,7 +152,7 @@ def create_sandbox(w: PodWorker) -> bool:
 # -------------------------------------------------------------------------------- containers
 def start_container(w: PodWorker, c: Container) -> Steps:
     """Back-off check, image, config, create, start. Returns True once the process runs."""
-    kubelet, now = w.kubelet, w.now
+    kubelet, now = w.kubelet, w.clock.now()
     if c.current is not None and c.current.finished:
         backoff = kubelet.backoffs["crash"]
         key = (w.uid, c.name)
@@ -237,7 +238,7 @@ def _watch_env_sources(w: PodWorker, c: Container) -> None:
 def create(w: PodWorker, c: Container, image: Image, env: dict[str, str], user: str | None,
            groups: tuple[int, ...]) -> Instance:
     """CreateContainer: the instance, its filesystem with the kubelet's files and the pod's volumes."""
-    kubelet, now = w.kubelet, w.now
+    kubelet, now = w.kubelet, w.clock.now()
     attempt = c.restart_count + (1 if c.current is not None else 0)
     instance = Instance(container_id(w.uid, c.name, attempt), attempt, image, now, kubelet.runtime)
     spec = w.spec
@@ -288,7 +289,7 @@ def run(w: PodWorker, c: Container, instance: Instance, argv: list[str]) -> bool
         w.container_exited(c, instance, StartError.exit_code)
         c.waiting = waiting
         return False
-    instance.started_at = w.now
+    instance.started_at = w.clock.now()
     instance.user = w.kubelet.images.user(instance.image, instance.ctx)
     w.event("Normal", "Started", "Container started", c)
     hooks = _Hooks(w, c, instance)

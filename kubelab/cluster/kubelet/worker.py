@@ -63,7 +63,10 @@ class PodWorker:
         self.uid: str = meta["uid"]
         self.key = (meta["namespace"], meta["name"])
         self.pod = pod
-        spec = pod.get("spec") or {}
+        # The pod's spec, kept beside `pod` (set together, here and in `sync`, the only places that
+        # change it) rather than a property: read ~9 times per pod start, ~0.2 µs a property call.
+        self.spec: Obj = pod.get("spec") or {}
+        spec = self.spec
         self.containers: dict[str, Container] = {}
         self.inits: list[Container] = []
         self.apps: list[Container] = []
@@ -78,6 +81,23 @@ class PodWorker:
         self.listening: dict = {}  # the pod's network namespace: port → the program answering there
         self.pull_errors: dict[str, str] = {}
         self.timers: dict[str, Any] = {}
+        # What every pod's way up (and down) sets later, set here once more: CPython 3.11 freezes a
+        # class's shared attribute keys as instances are made, so a name first stored after thousands
+        # of workers exist turns that worker's attributes into a full dict (832 B per pod, tracemalloc).
+        self.volumes = None
+        self.sandbox_ready = False
+        self.pod_ip = ""
+        self.start_time = None
+        self.task = None
+        self.step_timer = None
+        self.dirty = False
+        self.created_containers = False
+        self.reported_running = False
+        self.terminating = False
+        self.terminal = False
+        self.finishing = False
+        self.done = False
+        self.gone = False
 
     def adopt_previous_status(self) -> None:
         """A pod that already ran here before this kubelet started (a cluster reopened from its state
@@ -96,11 +116,8 @@ class PodWorker:
     # -------------------------------------------------------------------------- facts
     @property
     def now(self) -> float:
+        # (Every pod's start path calls self.clock.now() itself: ~8 property calls per pod saved.)
         return self.clock.now()
-
-    @property
-    def spec(self) -> Obj:
-        return self.pod.get("spec") or {}
 
     @property
     def restart_policy(self) -> str:
@@ -161,6 +178,7 @@ class PodWorker:
             self.kubelet.forget(self)
             return
         self.pod = live
+        self.spec = live.get("spec") or {}
         self._refresh_specs()
         if live["metadata"].get("deletionTimestamp"):
             termination.begin(self)
@@ -276,7 +294,7 @@ class PodWorker:
                 phase = "Running" if any(c.running for c in self.containers.values()) else phase
         return pod_status.pod_status(
             live, init_statuses=inits, statuses=apps, pod_phase=phase, sandbox_ready=self.sandbox_ready,
-            host_ip=self.kubelet.host_ip, pod_ip=self.pod_ip, start_time=self.start_time, now=self.now,
+            host_ip=self.kubelet.host_ip, pod_ip=self.pod_ip, start_time=self.start_time, now=self.clock.now(),
             reason=self.reason, message=self.message)
 
     def write_status(self, live: Obj | None = None) -> None:
@@ -290,7 +308,7 @@ class PodWorker:
                 return
         if self.start_time is None:
             started = (live.get("status") or {}).get("startTime")
-            self.start_time = parse_time(started) if started else self.now
+            self.start_time = parse_time(started) if started else self.clock.now()
         status = self.compute_status(live)
         if status == live.get("status"):
             return

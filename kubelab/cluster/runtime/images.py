@@ -13,7 +13,7 @@ import copy
 import hashlib
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 DOCKER_HUB = "docker.io"
 KNOWN_REGISTRIES = {
@@ -64,9 +64,18 @@ class Image:
     stop_signal: int = 15
     digest: str = ""
 
+    # Memos of `reference` and `repo_digest` (ClassVars, so not dataclass fields; an instance sets
+    # its own): each container's every status carries both, so one string per image rather than
+    # two per status write (the store keeps them). Checked by identity: a caller may replace a field.
+    _reference: ClassVar[tuple[str, str, str] | None] = None
+    _repo_digest: ClassVar[tuple[str, str, str] | None] = None
+
     @property
     def reference(self) -> str:
-        return f"{self.repository}:{self.tag}"
+        memo = self._reference
+        if memo is None or memo[0] is not self.repository or memo[1] is not self.tag:
+            memo = self._reference = (self.repository, self.tag, f"{self.repository}:{self.tag}")  # type: ignore[misc]
+        return memo[2]
 
     @property
     def image_id(self) -> str:
@@ -75,7 +84,11 @@ class Image:
 
     @property
     def repo_digest(self) -> str:
-        return f"{self.repository}@{self.digest}"
+        memo = self._repo_digest
+        if memo is None or memo[0] is not self.repository or memo[1] is not self.digest:
+            memo = self._repo_digest = (  # type: ignore[misc]
+                self.repository, self.digest, f"{self.repository}@{self.digest}")
+        return memo[2]
 
     def http(
         self, port: int, method: str = "GET", path: str = "/", headers: dict[str, str] | None = None
