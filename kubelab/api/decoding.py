@@ -255,10 +255,10 @@ def _secret_string_data(out: dict[str, Any]) -> None:
 
 
 # The fast path for an object that is only its type, plain metadata and at most an empty spec: what a Pod
-# create sends once its spec came from api.podspecs (py-spy: the full walk was ~2.5 % of pods.py;
-# callgrind: ~9k fewer instructions per pod, 0.5 %). Each
-# known key maps to its interned literal, the very key `_struct` would store; anything else (another field,
-# a null, a non-string, a non-empty spec) returns None and the full walk decides, errors and warnings included.
+# create sends once its spec came from api.podspecs (py-spy: the full walk was ~2.5 % of pods.py; callgrind:
+# ~9k fewer instructions per pod, 0.5 %). Each known key maps to its interned literal, the very key `_struct`
+# would store; anything else (another field, a null, a non-string, a non-empty spec) returns None and the
+# full walk decides, errors and warnings included.
 _HEAD_STRINGS = {"apiVersion": "apiVersion", "kind": "kind"}
 _META_STRINGS = {"name": "name", "namespace": "namespace", "generateName": "generateName"}
 _META_MAPS = {"labels": "labels", "annotations": "annotations"}
