@@ -174,17 +174,43 @@ def label_value_errors(value: str) -> tuple[str, ...]:
     return tuple(names.label_value(value))
 
 
+# Label keys and values seen valid. Every object has labels, nearly always valid and seen before: two set
+# look-ups over the whole map (in C) answer them, where a sort and two cached calls per label cost ~5.6k
+# instructions for a pod's one label (callgrind). Only strings go in, so anything else takes the full walk.
+_VALID_KEYS: set[str] = set()
+_VALID_VALUES: set[str] = set()
+
+
 def validate_labels(labels: dict[str, str] | None, path: str, errs: Errors) -> None:
     """ValidateLabels; Go walks the map in random order, sorted keys keep messages stable."""
     if not labels:
         return
+    try:
+        if _VALID_KEYS.issuperset(labels) and _VALID_VALUES.issuperset(labels.values()):
+            return
+    except TypeError:  # an unhashable value: the walk below says what it says
+        pass
     for key in sorted(labels):
         value = labels[key]
+        bad = False
         for msg in label_key_errors(key):
             errs.append(invalid(path, key, msg))
+            bad = True
+        if not bad and type(key) is str:
+            _remember(_VALID_KEYS, key)
         if isinstance(value, str):
+            bad = False
             for msg in label_value_errors(value):
                 errs.append(invalid(path, value, msg))
+                bad = True
+            if not bad and type(value) is str:
+                _remember(_VALID_VALUES, value)
+
+
+def _remember(valid: set[str], text: str) -> None:
+    if len(valid) >= 8192:  # bounded, as the verdict caches
+        valid.clear()
+    valid.add(text)
 
 
 def validate_annotations(annotations: dict[str, str] | None, path: str, errs: Errors) -> None:
