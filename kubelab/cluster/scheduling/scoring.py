@@ -107,10 +107,7 @@ def tops(raw: dict[str, Raw]) -> tuple[int, int]:
 def node_total(raw: Raw, spread: int, taint_top: int, affinity_top: int) -> int:
     """One node's weighted total, as `totals` computes it (given the highest raw scores, from `tops`)."""
     taint_raw, affinity_raw, fit, balanced, locality = raw
-    if taint_top == 0 and affinity_top == 0:  # the common case, as in `totals` (no call: once per pod bound)
-        taint, affinity = MAX_SCORE, 0
-    else:
-        taint, affinity = _normalised(taint_raw, affinity_raw, taint_top, affinity_top)
+    taint, affinity = _normalised(taint_raw, affinity_raw, taint_top, affinity_top)
     return (WEIGHTS["TaintToleration"] * taint + WEIGHTS["NodeAffinity"] * affinity + WEIGHTS["NodeResourcesFit"] * fit
             + WEIGHTS["PodTopologySpread"] * spread + WEIGHTS["NodeResourcesBalancedAllocation"] * balanced
             + WEIGHTS["ImageLocality"] * locality)
