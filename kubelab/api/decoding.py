@@ -5,7 +5,9 @@ It rejects wrong JSON types with Go's own message (`json: cannot unmarshal strin
 field DeploymentSpec.spec.replicas of type int32`), lists every unknown field under
 fieldValidation=Strict (Warn turns them into warnings), and returns a fresh object the way Go
 re-encodes it (nulls dropped, quantities canonical, Secret stringData folded into data), already
-in the store's compact form. Semantic rules come after, in api.validation.
+in the store's compact form. Semantic rules come after, in api.validation. An object that is only its
+type, plain string metadata and an empty spec (a Pod whose spec api.podspecs prepared) takes a fast
+path that gives the same result, and leaves anything else to the full walk.
 
 Read by: cluster.apiserver, server.resources. Reads: api.shapes, api.gojson, api._quantity, api.hints.
 """
@@ -252,6 +254,67 @@ def _secret_string_data(out: dict[str, Any]) -> None:
             data[key] = _intern(encoded) if len(encoded) <= _SHORT else encoded
 
 
+# The fast path for an object that is only its type, plain metadata and at most an empty spec: what a Pod
+# create sends once its spec came from api.podspecs (py-spy: the full walk was ~2.5 % of pods.py; callgrind:
+# ~9k fewer instructions per pod, 0.5 %). Each known key maps to its interned literal, the very key `_struct`
+# would store; anything else (another field, a null, a non-string, a non-empty spec) returns None and the
+# full walk decides, errors and warnings included.
+_HEAD_STRINGS = {"apiVersion": "apiVersion", "kind": "kind"}
+_META_STRINGS = {"name": "name", "namespace": "namespace", "generateName": "generateName"}
+_META_MAPS = {"labels": "labels", "annotations": "annotations"}
+
+
+def _plain_head(obj: dict, root: Shape) -> dict | None:
+    if obj.get("spec"):
+        return None  # a spec to decode: the common case of any other create, told apart before any work
+    out: dict = {}
+    for key, value in obj.items():
+        t = type(value)
+        if t is str:
+            name = _HEAD_STRINGS.get(key) if type(key) is str else None
+            if name is None:
+                return None
+            out[name] = _intern(value) if len(value) <= _SHORT else value
+        elif t is not dict or type(key) is not str:
+            return None
+        elif key == "metadata":
+            meta = _plain_meta(value)
+            if meta is None:
+                return None
+            out["metadata"] = meta
+        elif key == "spec" and getattr(root.props.get("spec"), "code", None) == STRUCT:  # type: ignore[union-attr]
+            out["spec"] = {}  # empty, as checked first
+        else:
+            return None
+    return out
+
+
+def _plain_meta(meta: dict) -> dict | None:
+    out: dict = {}
+    for key, value in meta.items():
+        if type(key) is not str:
+            return None
+        t = type(value)
+        if t is str:
+            name = _META_STRINGS.get(key)
+            if name is None:
+                return None
+            out[name] = _intern(value) if len(value) <= _SHORT else value
+        elif t is dict:
+            name = _META_MAPS.get(key)
+            if name is None:
+                return None
+            strings = {}
+            for k, v in value.items():
+                if type(k) is not str or type(v) is not str:
+                    return None
+                strings[_intern(k)] = _intern(v) if len(v) <= _SHORT else v
+            out[name] = strings
+        else:
+            return None
+    return out
+
+
 def decode(obj: dict, kind: Kind, field_validation: str = "Strict") -> tuple[dict, list[str]]:
     """Check a manifest's structure like apiserver's decoder; return (pruned copy, warnings). The copy
     shares nothing with `obj` and is already in the store's compact form (keys and short strings interned).
@@ -261,6 +324,10 @@ def decode(obj: dict, kind: Kind, field_validation: str = "Strict") -> tuple[dic
     if field_validation not in FIELD_VALIDATION:
         raise ValueError(f"fieldValidation must be one of {', '.join(FIELD_VALIDATION)}, not {field_validation!r}")
     root = shapes.root(kind)
+    if type(obj) is dict:
+        plain = _plain_head(obj, root)
+        if plain is not None:
+            return plain, []
     prefix = f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
     st = _State()
     if type(obj) is not dict:

@@ -433,3 +433,39 @@ metadata: {name: dev}
 def test_ordinary_manifests_pass_after_defaulting(text):
     assert_valid(text)
     assert_valid(text, old=text)
+
+
+def test_a_bad_namespace_name_is_refused_every_time_with_its_message():
+    # namespace verdicts are remembered: the second object in that namespace must be refused alike
+    messages = []
+    for name in ("first", "second"):
+        obj, kind = prepared(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n")
+        obj["metadata"]["namespace"] = "Bad_Namespace"
+        with pytest.raises(ApiError) as err:
+            validate(obj, kind)
+        messages.append(str(err.value).replace(name, "NAME"))
+    assert messages[0] == messages[1]
+    assert 'metadata.namespace: Invalid value: "Bad_Namespace": a lowercase RFC 1123 label must consist of' \
+        in messages[0]
+
+
+def test_a_negative_generation_or_bad_annotation_key_is_still_refused():
+    obj, kind = prepared("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {'-bad': x}}\n")
+    obj["metadata"]["generation"] = -1
+    with pytest.raises(ApiError) as err:
+        validate(obj, kind)
+    assert "metadata.generation: Invalid value: -1: must be greater than or equal to 0" in str(err.value)
+    assert 'metadata.annotations: Invalid value: "-bad"' in str(err.value)
+
+
+def test_label_verdicts_remembered_as_valid_never_let_an_invalid_label_through():
+    # every key and every value below has been seen valid on its own, but not each pairing
+    first, kind = prepared("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {app: web, tier: db}}\n")
+    validate(first, kind)
+    for labels, bad in (({"app": "web", "tier": "-db"}, '"-db"'), ({"app": "web", "-x": "db"}, '"-x"'),
+                        ({"app": "web", "tier": "x" * 64}, "must be no more than 63 bytes")):
+        obj = copy.deepcopy(first)
+        obj["metadata"]["labels"] = labels
+        with pytest.raises(ApiError) as err:
+            validate(obj, kind)
+        assert "metadata.labels: Invalid value: " in str(err.value) and bad in str(err.value)
