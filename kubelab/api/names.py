@@ -129,7 +129,7 @@ def random_suffix(rng: _Random, length: int = GENERATED_SUFFIX_LEN) -> str:
         choice = rng.choice
         return "".join([choice(SAFE_ALPHABET) for _ in range(length)])
     bits, alphabet, count, width = rng.getrandbits, SAFE_ALPHABET, _SAFE_COUNT, _SAFE_BITS
-    out = []
+    out: list[str] = []
     while len(out) < length:
         r = bits(width)
         if r < count:
