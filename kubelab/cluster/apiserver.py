@@ -9,7 +9,7 @@ get the same behaviour and the same errors.
 
 Read by: cluster.core, controllers, server. Reads: api (kinds, validation, defaults, podspecs,
 selectors), store, cluster.clock, cluster.recorder, cluster.componentwrites (the components' own
-write paths: trusted status writes, Events, pods/binding).
+write paths: trusted status writes, Events, pods/binding), cluster.apideletes (the delete paths).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from kubelab.api import decoding, defaults, kinds, podspecs, selectors, validati
 from kubelab.api.errors import ApiError, FieldError, already_exists, invalid, not_found
 from kubelab.api.kinds import Kind
 from kubelab.api.names import generate_name
+from kubelab.cluster.apideletes import Deletions
 from kubelab.cluster.clock import SimClock, rfc3339
 from kubelab.cluster.componentwrites import ComponentWrites, Hook
 from kubelab.cluster.recorder import Trace
@@ -35,8 +36,6 @@ GENERATION_KINDS = {
 }
 # Top-level fields that are not the object's desired state (changing them keeps the generation).
 _NOT_SPEC = {"apiVersion", "kind", "metadata", "status"}
-# kube-apiserver ignores status on create for kinds with a status subresource.
-PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public"}
 # Bookkeeping writes that would drown the component trace (events are the record themselves).
 UNTRACED = {"Event", "Lease"}
 # A version-4 UUID's fixed bits (version 4, RFC 4122 variant), applied as one mask and one set.
@@ -68,7 +67,7 @@ def namespace_of(kind: Kind, obj: Obj, namespace: str | None) -> str:
     return meta_ns or namespace or "default"
 
 
-class ApiServer(ComponentWrites):
+class ApiServer(ComponentWrites, Deletions):
     def __init__(self, store: MemoryStore, clock: SimClock, rng: random.Random, trace: Trace) -> None:
         self.store = store
         self.clock = clock
@@ -302,91 +301,6 @@ class ApiServer(ComponentWrites):
 
     def _awaits_kubelet(self, kind: Kind, obj: Obj) -> bool:
         return kind.kind == "Pod" and bool(obj["metadata"].get("deletionGracePeriodSeconds"))
-
-    # --------------------------------------------------------------- delete
-    def delete(
-        self,
-        kind: Kind,
-        namespace: str,
-        name: str,
-        *,
-        propagation: str | None = None,
-        grace_period: int | None = None,
-        expect_rv: str | None = None,
-        dry_run: bool = False,
-    ) -> Obj:
-        """Delete as kube-apiserver does: finalizers and graceful deletion leave the object in place
-        with `deletionTimestamp` set; otherwise it leaves the store at once."""
-        ns = namespace if kind.namespaced else ""
-        live = self.get(kind, ns, name)
-        if propagation not in (None, "Background", "Foreground", "Orphan"):
-            raise ApiError("BadRequest", f'unsupported propagationPolicy "{propagation}", supported values: '
-                           '"Orphan", "Foreground", "Background"')
-        if kind.kind == "Namespace" and name in PROTECTED_NAMESPACES | {"kube-node-lease"}:
-            raise ApiError("Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-                           details={"name": name, "kind": "namespaces"})
-        obj = thaw(live)
-        meta = obj["metadata"]
-        finalizers = list(meta.get("finalizers") or ())
-        if propagation == "Orphan" and "orphan" not in finalizers:
-            finalizers.append("orphan")
-        elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-            finalizers.append("foregroundDeletion")
-        grace = self._grace_period(kind, obj, grace_period)
-        if dry_run:
-            return live
-        if kind.kind == "Namespace":
-            if not meta.get("deletionTimestamp"):
-                meta["deletionTimestamp"] = self.now()
-                meta["deletionGracePeriodSeconds"] = 0
-                obj.setdefault("status", {})["phase"] = "Terminating"
-                self.trace.add("api-server", "marked for deletion", obj)
-                return self.store.update(("", "namespaces"), obj)
-            return live
-        if finalizers or grace:
-            if meta.get("deletionTimestamp"):
-                # A second delete may shorten the grace period, never lengthen it.
-                current = meta.get("deletionGracePeriodSeconds") or 0
-                if grace >= current and finalizers == list(meta.get("finalizers") or ()):
-                    return live
-            meta["finalizers"] = finalizers
-            if not finalizers:
-                meta.pop("finalizers")
-            meta["deletionTimestamp"] = rfc3339(self.clock.now() + grace)
-            meta["deletionGracePeriodSeconds"] = grace
-            self.trace.add("api-server", "marked for deletion", obj, f"grace period {grace}s" if grace else "")
-            return self.store.update((kind.group, kind.plural), obj, expect_rv=expect_rv)
-        gone = self.store.delete((kind.group, kind.plural), ns, name, expect_rv=expect_rv)
-        self.trace.add("api-server", "deleted", gone)
-        return gone
-
-    def _grace_period(self, kind: Kind, obj: Obj, requested: int | None) -> int:
-        if kind.kind != "Pod":
-            return 0
-        spec, status = obj.get("spec", {}), obj.get("status", {})
-        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
-            return 0  # never started anywhere: nothing to stop
-        if requested is not None:
-            return max(0, requested)
-        return int(spec.get("terminationGracePeriodSeconds", 30))
-
-    def finish_deletion(self, kind: Kind, namespace: str, name: str) -> Obj | None:
-        """The last word on a deletion (a kubelet confirming its pod stopped: a delete with grace
-        period 0). Finalizers still hold the object — with `deletionGracePeriodSeconds: 0` — until
-        their controllers remove them (a Job counts its pod first); otherwise it leaves the store."""
-        resource = (kind.group, kind.plural)
-        live = self.store.get(resource, namespace, name)
-        if live is None:
-            return None
-        if live["metadata"].get("finalizers") and kind.kind != "Namespace":
-            if live["metadata"].get("deletionGracePeriodSeconds") == 0:
-                return live
-            held = thaw(live)
-            held["metadata"]["deletionGracePeriodSeconds"] = 0
-            return self.store.update(resource, held)
-        gone = self.store.delete(resource, namespace, name)
-        self.trace.add("api-server", "deleted", gone)
-        return gone
 
 
 def _stamp_template_generation(obj: Obj) -> None:
