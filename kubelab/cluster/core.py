@@ -159,31 +159,23 @@ class Cluster(NodeOperations, RolloutOperations, PodOperations):
     def _reconcile(self, controller: Controller, key: Any) -> None:
         try:
             again = controller.reconcile(key)
-        except ApiError as err:
-            if err.reason in ("Conflict", "NotFound", "AlreadyExists"):
-                failures = controller.failures[key] = controller.failures.get(key, 0) + 1
-                if failures <= STALE_READ_RETRIES:
-                    controller.queue.add(key)  # a stale read: try again with fresh state, like a real requeue
-                    return
-                # Still failing on fresh reads: not a stale read but a standing clash (a pod of that
-                # name owned by someone else). Back off as for any error, from the first step up.
-                self._retry_later(controller, key, err, steps_before=STALE_READ_RETRIES)
+        except Exception as err:  # a controller bug must not stop the cluster either
+            failures = controller.failures[key] = controller.failures.get(key, 0) + 1
+            stale = isinstance(err, ApiError) and err.reason in ("Conflict", "NotFound", "AlreadyExists")
+            if stale and failures <= STALE_READ_RETRIES:
+                controller.queue.add(key)  # a stale read: try again with fresh state, like a real requeue
                 return
-            self._retry_later(controller, key, err)
-            return
-        except Exception as err:  # a controller bug must not stop the cluster
-            self._retry_later(controller, key, err)
+            # Any other error, or one that fresh reads did not cure (a pod of that name owned by
+            # someone else): client-go's per-item back-off, a stale-read error from its first step.
+            self._retry_later(controller, key, err, failures - STALE_READ_RETRIES if stale else failures)
             return
         controller.failures.pop(key, None)
         if again is not None:
             controller.requeue_after(key, again)
 
-    def _retry_later(self, controller: Controller, key: Any, err: Exception, steps_before: int = 0) -> None:
-        """Requeue a failed key with client-go's per-item back-off (5 ms doubling, at most 1000 s);
-        `steps_before` failures were already retried at once and don't count towards the delay."""
-        n = controller.failures.get(key, 0) + (0 if steps_before else 1)
-        controller.failures[key] = n
-        delay = min(0.005 * 2 ** (n - steps_before), 1000.0)
+    def _retry_later(self, controller: Controller, key: Any, err: Exception, step: int) -> None:
+        """Requeue a failed key after 5 ms × 2^step, at most 1000 s (client-go's per-item back-off)."""
+        delay = min(0.005 * 2 ** step, 1000.0)
         self.trace_log.add(controller.name, "reconcile failed", f"{key[0]}/{key[1]}" if key[0] else key[1], str(err))
         controller.requeue_after(key, delay)
 
