@@ -35,9 +35,10 @@ def _from_scratch(pod, facts, shape, selector, cache) -> tuple[dict, list[str], 
     if raw is None:
         return rejected, [feasible[0].name] if feasible else [], {}
     spread = scoring._topology_spread(pod, feasible, selector)
-    by_node, scores = scoring.totals(pod, feasible, raw, selector, spread)
+    by_node = scoring.totals(raw, spread)
     best = max(by_node.values())
-    return rejected, sorted(name for name, total in by_node.items() if total == best), scores()
+    return rejected, sorted(name for name, total in by_node.items() if total == best), \
+        scoring.plugin_scores(raw, spread, by_node)
 
 
 @pytest.fixture
