@@ -276,7 +276,7 @@ def test_pod_facts_reused_for_alike_pods_equal_facts_read_afresh() -> None:
         podfacts._last[:], resources._last_usage[:] = saved
         assert remembered == fresh and remembered.pod is pod, pod["metadata"]["name"]
         assert remembered.node_selector == tuple((pod["spec"].get("nodeSelector") or {}).items())
-        assert resources.usage(pod) == resources.Usage(resources._pod_requests(pod), resources.non_zero_requests(pod),
+        assert resources.usage(pod) == resources.Usage(resources.pod_requests(pod), resources.non_zero_requests(pod),
                                                        tuple(resources.host_ports(pod)))
 
 
