@@ -6,13 +6,13 @@ Kubernetes' own density tests (clusterloader2), run the pause image by default; 
 runs a real program in each.
 Everything goes through the cluster's write path: API server create, scheduler, kubelet sync
 (sandbox, image, create, start), status writes and events, on a stepped clock. Prints the wall time
-(target < 8 s), the simulated time it took, the memory the cluster grew by (target < 1 GB) and
+(target < 8 s), the simulated time it took, the memory the cluster grew by (target < 1 GiB) and
 the ratio to each target (≥ 1.0 means met), and the process CPU time, steadier than wall time
 when other work shares the machine. `--breakdown` splits the wall time by component
 (API server creates, each controller's reconciles, timers such as the kubelet's SyncPod steps);
 `--tune-gc` raises the cyclic garbage collector's threshold first, to show what it costs.
 `--repeat N` runs it N times, each in a fresh process, and prints the median and the best
-(benchmarks/repeats.py says why one run is not enough on a shared VM).
+(benchmarks/repeats.py says why one run is not enough on a shared VM); it ignores `--breakdown` and `--profile`.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true", help="time spent per component")
     parser.add_argument("--tune-gc", action="store_true", help="raise the garbage collector's threshold first")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--repeat", type=int, default=1, help="runs in fresh processes (median and best)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs in fresh processes (median and best; no breakdown or profile)")
     args = parser.parse_args()
     if args.repeat > 1:
         argv = ["--pods", str(args.pods), "--nodes", str(args.nodes), "--image", args.image]

@@ -31,8 +31,9 @@ def repeat(script: str, argv: list[str], times: int, targets: dict[str, float]) 
     of each, and the ratio of median and best to its target (target / figure: ≥ 1.0 means met)."""
     runs: list[dict[str, float]] = []
     for i in range(times):
-        done = subprocess.run([sys.executable, script, *argv, "--repeat", "1"], capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run([sys.executable, script, *argv, "--repeat", "1"], capture_output=True, text=True)
+        if done.returncode:  # check=True would hide why: the run's own output is captured
+            sys.exit(f"run {i + 1}/{times} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         figures = next(json.loads(line[len(MARK):]) for line in done.stdout.splitlines() if line.startswith(MARK))
         runs.append(figures)
         print(f"run {i + 1}/{times}: " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()), flush=True)

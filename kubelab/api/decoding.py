@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from kubelab.api import _quantity, gojson, hints, shapes
 from kubelab.api.errors import ApiError
-from kubelab.api.jsoncopy import interned_copy
+from kubelab.api.jsoncopy import INTERN_MAX, interned_copy
 from kubelab.api.kinds import Kind
 from kubelab.api.shapes import (
     BOOL,
@@ -109,7 +109,7 @@ def _key(key: Any) -> str:
 # (store.memory.freeze): keys and short strings interned, nothing shared with the manifest. Doing it
 # here saves a second walk over every object created or replaced (~10 µs of a pod's ~70 µs).
 _intern = sys.intern
-_SHORT = 64  # strings up to this length are interned, as the store does
+_SHORT = INTERN_MAX  # strings up to this length are interned, as the store does
 
 
 def _struct(obj: dict, shape: Shape, path: Any, st: _State) -> dict:

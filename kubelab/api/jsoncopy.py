@@ -2,10 +2,14 @@
 `copy.deepcopy`, which handles arbitrary objects, memo tables and cycles that API objects
 never have.
 
+`EXACT_FORMAT` is the marshal format whose bytes tell two JSON values apart exactly (the keys of
+api.podspecs and api.validation's clean pod specs).
+
 `interned_copy` is the same copy with keys and short strings interned, the compact form the store
 keeps objects in (the decoder copies free-form values with it).
 
-Read by: the patch engines, store.memory (`thaw`), api.decoding. Reads: nothing.
+Read by: the patch engines, store.memory (`thaw`, `freeze`), api.decoding, api.podspecs, api.validation.
+Reads: nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ import sys
 from typing import Any
 
 _NESTED = (dict, list)
+# marshal's format 2 writes exact types (True, 1 and 1.0, lists and tuples stay apart), dicts in their
+# order and no back-references, so equal bytes mean equal values; it refuses (ValueError) any other type
+# (a date, a str or dict subclass), which its callers then treat another way.
+EXACT_FORMAT = 2
 
 
 def copy_json(value: Any) -> Any:
@@ -26,6 +34,9 @@ def copy_json(value: Any) -> Any:
 
 
 _intern = sys.intern
+# Strings up to this length are interned (api.decoding interns the same ones); the functions below
+# spell it as a literal, cheaper than a global in their comprehensions.
+INTERN_MAX = 64
 
 
 def interned_copy(value: Any) -> Any:

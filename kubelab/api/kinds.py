@@ -29,10 +29,14 @@ class Kind:
     served_only: bool = False  # deprecated kinds served read-only (ComponentStatus)
     deprecation: str = ""  # the `Warning:` apiserver sends with every answer about a deprecated kind
     singular: str = field(default="")
+    # The store's key (group, plural), one tuple per Kind: the store's watch log keeps the key of every
+    # write (its last 100,000), so a fresh tuple per write would cost 72 B per object written.
+    store_key: tuple[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.singular:
             object.__setattr__(self, "singular", self.kind.lower())
+        object.__setattr__(self, "store_key", (self.group, self.plural))
 
     @property
     def api_version(self) -> str:

@@ -18,17 +18,13 @@ import marshal
 from typing import Any, NamedTuple
 
 from kubelab.api.admission import MIRROR_POD_ANNOTATION, TOKEN_VOLUME_PREFIX
-from kubelab.api.jsoncopy import interned_copy
+from kubelab.api.jsoncopy import EXACT_FORMAT, interned_copy
 from kubelab.api.names import random_suffix
 
 Obj = dict[str, Any]
 Key = tuple[bool, str, bool, bytes]
 
 _MAX_SPECS = 256
-# marshal's format 2 writes exact types (True, 1 and 1.0, lists and tuples stay apart), dicts in their
-# order and no back-references, so equal bytes mean equal specs; it refuses any other type (a date, a
-# str subclass), and such specs simply take the full path every time.
-_MARSHAL_FORMAT = 2
 
 
 class Prepared(NamedTuple):
@@ -48,8 +44,8 @@ def key(pod: Obj, *, decoded: bool, field_validation: str) -> Key | None:
     if type(spec) is not dict:
         return None
     try:
-        data = marshal.dumps(spec, _MARSHAL_FORMAT)
-    except ValueError:
+        data = marshal.dumps(spec, EXACT_FORMAT)
+    except ValueError:  # a type marshal refuses: such specs take the full path every time
         return None
     meta = pod.get("metadata")
     annotations = meta.get("annotations") if type(meta) is dict else None

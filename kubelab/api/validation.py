@@ -6,7 +6,7 @@ first, in api.decoding.
 Pod specs that passed every rule once are remembered by their exact content, so the next pods of
 one template only have their metadata checked.
 
-Read by: cluster.apiserver, server. Reads: api.rules*, api.hints.
+Read by: cluster.apiserver, server. Reads: api.rules*, api.hints, api.jsoncopy.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 
 from kubelab.api import hints
 from kubelab.api.errors import FieldError, invalid
+from kubelab.api.jsoncopy import EXACT_FORMAT
 from kubelab.api.kinds import Kind
 from kubelab.api.rules import Errors, name_is_subdomain, validate_object_meta
 from kubelab.api.rules_batch import validate_cron_job, validate_job
@@ -64,12 +65,10 @@ _RULES = {
 _CLEAN_POD_SPECS: set[str | bytes] = set()
 _CLEAN_POD_SPECS_MAX = 1024
 _TOKEN_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")
-# marshal's format 2 writes exact types (True, 1 and 1.0, lists and tuples stay apart), dicts in
-# their order, and no back-references, so equal keys mean equal specs. It refuses any other type
-# (a str or dict subclass): those take repr, slower (measured 20 µs against 6 µs for a pause pod).
-_MARSHAL_FORMAT = 2
-# A token name as format 2 writes a whole string: type, 4-byte length, UTF-8 text; its placeholder
-# cannot occur in an encoding otherwise (UTF-8 never has 0xFF; numbers hold fewer than 21 in a row).
+# The key is the spec's marshal bytes (api.jsoncopy.EXACT_FORMAT); a spec marshal refuses takes repr,
+# slower (measured 20 µs against 6 µs for a pause pod). A token name as format 2 writes a whole string:
+# type, 4-byte length, UTF-8 text; its placeholder cannot occur in an encoding otherwise (UTF-8 never
+# has 0xFF; numbers hold fewer than 21 in a row).
 _TOKEN_LEN = len("kube-api-access-xxxxx")
 _STRING_HEAD = b"u" + _TOKEN_LEN.to_bytes(4, "little")
 _TOKEN_PLACEHOLDER = _STRING_HEAD + b"\xff" * _TOKEN_LEN
@@ -82,7 +81,7 @@ def _pod_spec_key(spec: dict) -> str | bytes:
         if type(name) is str and _TOKEN_VOLUME.fullmatch(name):
             tokens.append(name)
     try:
-        data = marshal.dumps(spec, _MARSHAL_FORMAT)
+        data = marshal.dumps(spec, EXACT_FORMAT)
     except ValueError:
         text = repr(spec)  # repr escapes a NUL in a string, so the NUL placeholder cannot occur otherwise
         return text.replace(tokens[0], "\0") if len(tokens) == 1 else text

@@ -84,8 +84,8 @@ class Deletions:
             meta["deletionTimestamp"] = rfc3339(self.clock.now() + grace)
             meta["deletionGracePeriodSeconds"] = grace
             self.trace.add("api-server", "marked for deletion", obj, f"grace period {grace}s" if grace else "")
-            return self.store.update((kind.group, kind.plural), obj, expect_rv=expect_rv)
-        gone = self.store.delete((kind.group, kind.plural), ns, name, expect_rv=expect_rv)
+            return self.store.update(kind.store_key, obj, expect_rv=expect_rv)
+        gone = self.store.delete(kind.store_key, ns, name, expect_rv=expect_rv)
         self.trace.add("api-server", "deleted", gone)
         return gone
 
@@ -103,7 +103,7 @@ class Deletions:
         """The last word on a deletion (a kubelet confirming its pod stopped: a delete with grace
         period 0). Finalizers still hold the object — with `deletionGracePeriodSeconds: 0` — until
         their controllers remove them (a Job counts its pod first); otherwise it leaves the store."""
-        resource = (kind.group, kind.plural)
+        resource = kind.store_key
         live = self.store.get(resource, namespace, name)
         if live is None:
             return None

@@ -41,8 +41,6 @@ UNTRACED = {"Event", "Lease"}
 # A version-4 UUID's fixed bits (version 4, RFC 4122 variant), applied as one mask and one set.
 _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID_SET = (0x4000 << 64) | (0x8000 << 48)
-# The store key (group, plural) of each Kind created, made once (see `ApiServer.commit_create`).
-_RESOURCES: dict[int, tuple[Kind, tuple[str, str]]] = {}
 
 
 class PlannedUpdate(NamedTuple):
@@ -90,7 +88,7 @@ class ApiServer(ComponentWrites, Deletions):
         return rfc3339(self.clock.now())
 
     def get(self, kind: Kind, namespace: str, name: str) -> Obj:
-        obj = self.store.get((kind.group, kind.plural), namespace if kind.namespaced else "", name)
+        obj = self.store.get(kind.store_key, namespace if kind.namespaced else "", name)
         if obj is None:
             raise not_found(kind.group, kind.plural, name)
         return obj
@@ -102,7 +100,7 @@ class ApiServer(ComponentWrites, Deletions):
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> tuple[list[Obj], int]:
-        return self.store.list((kind.group, kind.plural), namespace if kind.namespaced else None,
+        return self.store.list(kind.store_key, namespace if kind.namespaced else None,
                                predicate(kind, label_selector, field_selector))
 
     # --------------------------------------------------------------- create
@@ -181,14 +179,7 @@ class ApiServer(ComponentWrites, Deletions):
             ns = self.store.get(("", "namespaces"), "", meta["namespace"])
             if ns is None or ns["metadata"].get("deletionTimestamp"):
                 self._check_namespace(meta["namespace"])  # raises the apiserver's error
-        # One (group, plural) tuple per Kind: the store's watch log keeps the one of every write (its
-        # last 100,000), so a fresh tuple per create kept 72 B per object created (tracemalloc). Keyed
-        # by id, as a Kind's dataclass hash hashes all its fields; the entry holds the Kind, so no
-        # other object can take that id while it is cached.
-        entry = _RESOURCES.get(id(kind))
-        if entry is None:
-            entry = _RESOURCES[id(kind)] = (kind, (kind.group, kind.plural))
-        resource = entry[1]
+        resource = kind.store_key  # the Kind's one tuple, kept by the store's watch log (not a fresh one)
         hooks = self.on_create.get(kind.kind)
         if hooks or dry_run:
             # The store refuses a duplicate with this same error; asking first only matters when hooks
@@ -293,7 +284,7 @@ class ApiServer(ComponentWrites, Deletions):
 
     def commit_update(self, planned: PlannedUpdate) -> Obj:
         kind, obj = planned.kind, planned.obj
-        resource = (kind.group, kind.plural)
+        resource = kind.store_key
         if obj["metadata"].get("deletionTimestamp") and not obj["metadata"].get("finalizers") \
                 and not self._awaits_kubelet(kind, obj):
             return self.store.delete(resource, planned.namespace, planned.name, expect_rv=planned.expect_rv)

@@ -70,7 +70,7 @@ class ComponentWrites:
         new["status"] = status
         for hook in self.on_update.get(kind.kind, ()):
             hook(new, old)
-        return self.store.update((kind.group, kind.plural), new, expect_rv=meta.get("resourceVersion") or None,
+        return self.store.update(kind.store_key, new, expect_rv=meta.get("resourceVersion") or None,
                                  copy=False)
 
     def create_trusted(self, obj: Obj, kind: Kind | None = None) -> Obj:
@@ -104,7 +104,7 @@ class ComponentWrites:
                 new_meta[key] = old["metadata"][key]
         for hook in self.on_update.get(kind.kind, ()):
             hook(new, old)
-        return self.store.update((kind.group, kind.plural), new, expect_rv=meta.get("resourceVersion") or None,
+        return self.store.update(kind.store_key, new, expect_rv=meta.get("resourceVersion") or None,
                                  copy=False)
 
     # -------------------------------------------------------------- binding

@@ -35,9 +35,10 @@ def _from_scratch(pod, facts, shape, selector, cache) -> tuple[dict, list[str], 
     if raw is None:
         return rejected, [feasible[0].name] if feasible else [], {}
     spread = scoring._topology_spread(pod, feasible, selector)
-    by_node, scores = scoring.totals(pod, feasible, raw, selector, spread)
+    by_node = scoring.totals(raw, spread)
     best = max(by_node.values())
-    return rejected, sorted(name for name, total in by_node.items() if total == best), scores()
+    return rejected, sorted(name for name, total in by_node.items() if total == best), \
+        scoring.plugin_scores(raw, spread, by_node)
 
 
 @pytest.fixture
@@ -275,7 +276,7 @@ def test_pod_facts_reused_for_alike_pods_equal_facts_read_afresh() -> None:
         podfacts._last[:], resources._last_usage[:] = saved
         assert remembered == fresh and remembered.pod is pod, pod["metadata"]["name"]
         assert remembered.node_selector == tuple((pod["spec"].get("nodeSelector") or {}).items())
-        assert resources.usage(pod) == resources.Usage(resources._pod_requests(pod), resources.non_zero_requests(pod),
+        assert resources.usage(pod) == resources.Usage(resources.pod_requests(pod), resources.non_zero_requests(pod),
                                                        tuple(resources.host_ports(pod)))
 
 

@@ -111,13 +111,14 @@ class Board:
                 for value in state.spread_raw.values():
                     state.spread_values[value] = state.spread_values.get(value, 0) + 1
             state.tops = scoring.tops(raw)
-            self._retotal(state, pod, selector)
+            self._retotal(state)
         return state, zoned
 
-    def _retotal(self, state: _State, pod: Obj, selector: LabelSelector | None) -> None:
+    @staticmethod
+    def _retotal(state: _State) -> None:
         assert state.raw is not None
         spread = state.spread if state.spread is not None else dict.fromkeys(state.raw, 0)
-        state.totals, _ = scoring.totals(pod, state.feasible, state.raw, selector, spread)
+        state.totals = scoring.totals(state.raw, spread)
         groups: dict[int, list[str]] = {}
         for name, total in state.totals.items():
             groups.setdefault(total, []).append(name)
@@ -175,7 +176,7 @@ class Board:
                 assert selector is not None and spread_key is not None
                 everything = self._respread(state, facts.namespace, selector, spread_key, rescored) or everything
             if everything:
-                self._retotal(state, pod, selector)
+                self._retotal(state)
             else:
                 self._regroup(state, rescored)
         return True

@@ -110,7 +110,7 @@ def usage(pod: Obj) -> Usage:
     spec_reads_once(spec)  # keeps the Usage remembered only if it is for these reads
     found = last[4]
     if found is None:
-        found = last[4] = Usage(_pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
+        found = last[4] = Usage(pod_requests(pod), non_zero_requests(pod), tuple(host_ports(pod)))
     return found
 
 
@@ -130,11 +130,8 @@ def spec_reads_once(spec: Obj) -> tuple:
 
 
 def pod_requests(pod: Obj) -> dict[str, int]:
-    """What the pod asks of a node: {"cpu": millicores, "memory": bytes, …} (absent = 0)."""
-    return dict(usage(pod).requests)
-
-
-def _pod_requests(pod: Obj) -> dict[str, int]:
+    """What the pod asks of a node: {"cpu": millicores, "memory": bytes, …} (absent = 0), computed afresh
+    (callers go through usage(), which remembers it)."""
     spec = pod.get("spec") or {}
     total: dict[str, int] = {}
     for container in spec.get("containers") or ():

@@ -15,8 +15,7 @@ Reads: scheduling.cache, scheduling.filters, scheduling.taints, scheduling.podfa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from kubelab.api.selectors import LabelSelector
@@ -64,17 +63,12 @@ def raw_scores(facts: PodFacts, info: NodeInfo, images: Images | None) -> Raw:
     )
 
 
-def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selector: LabelSelector | None,
-           spread: dict[str, int] | None = None) -> tuple[dict[str, int], Callable[[], dict[str, dict[str, int]]]]:
-    """Each feasible node's weighted total, and a function giving every plugin's
-    normalised score per node — built only when asked (a decision is rarely read, and building a
-    dict per node per cycle was a third of a scheduling cycle's cost in a 100-node cluster). `spread`:
-    PodTopologySpread's scores when the caller has them."""
+def totals(raw: dict[str, Raw], spread: dict[str, int]) -> dict[str, int]:
+    """Each feasible node's weighted total, from its raw scores and its PodTopologySpread score (the
+    plugins' normalised scores, which a decision shows if read, are `plugin_scores`)."""
     # TaintToleration and NodeAffinity go through helper.DefaultNormalizeScore: scaled to 0..100 by the
     # maximum (TaintToleration reversed: fewer intolerable PreferNoSchedule taints is better).
     taint_top, affinity_top = tops(raw)
-    if spread is None:
-        spread = _topology_spread(pod, feasible, spread_selector)
     w_taint, w_affinity, w_fit = WEIGHTS["TaintToleration"], WEIGHTS["NodeAffinity"], WEIGHTS["NodeResourcesFit"]
     w_spread, w_balanced = WEIGHTS["PodTopologySpread"], WEIGHTS["NodeResourcesBalancedAllocation"]
     w_image = WEIGHTS["ImageLocality"]
@@ -90,7 +84,7 @@ def totals(pod: Obj, feasible: list[NodeInfo], raw: dict[str, Raw], spread_selec
             by_node[name] = (w_taint * taint + w_affinity * affinity + w_fit * fit + w_spread * spread[name]
                              + w_balanced * balanced + w_image * locality)
 
-    return by_node, partial(plugin_scores, raw, spread, by_node)
+    return by_node
 
 
 def _normalised(taint_raw: int, affinity_raw: int, taint_top: int, affinity_top: int) -> tuple[int, int]:
@@ -160,7 +154,8 @@ def _balanced_score(cpu_used: int, cpu_capacity: int, memory_used: int, memory_c
 
 
 def _topology_spread(pod: Obj, feasible: list[NodeInfo], selector: LabelSelector | None) -> dict[str, int]:
-    """PodTopologySpread's Score and NormalizeScore for the system default constraints."""
+    """PodTopologySpread's Score and NormalizeScore for the system default constraints, computed afresh
+    (scheduling.board keeps and patches these; its tests compare with this)."""
     if selector is None or not feasible:
         return {info.name: 0 for info in feasible}
     namespace = (pod.get("metadata") or {}).get("namespace", "")
