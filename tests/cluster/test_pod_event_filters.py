@@ -23,6 +23,13 @@ def service(name: str, namespace: str = "default") -> dict:
             "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 80}]}}
 
 
+def replicaset(name: str, replicas: int) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}}
+
+
 def addresses(c: kubelab.Cluster, name: str, namespace: str = "default") -> list[str]:
     endpoints = c.get("endpoints", name, namespace)
     return sorted(a["targetRef"]["name"] for s in endpoints.get("subsets") or () for a in s.get("addresses") or ())
@@ -123,10 +130,7 @@ def test_a_tolerating_pod_is_evicted_when_its_seconds_run_out_despite_its_status
 
 def test_a_replicaset_owned_pod_becoming_ready_counts_in_the_status_and_a_stray_relabelled_in_is_adopted():
     c = make()
-    c.create({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
-              "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-                       "template": {"metadata": {"labels": {"app": "web"}},
-                                    "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}})
+    c.create(replicaset("web", 1))
     c.settle()
     assert c.get("rs", "web")["status"]["readyReplicas"] == 1
     c.create(pod("stray", {"app": "other"}))
@@ -143,10 +147,7 @@ def test_a_replicaset_owned_pod_becoming_ready_counts_in_the_status_and_a_stray_
 
 def test_a_template_label_change_recounts_fully_labeled_replicas_over_unchanged_pods():
     c = make()
-    c.create({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
-              "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                       "template": {"metadata": {"labels": {"app": "web"}},
-                                    "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}})
+    c.create(replicaset("web", 2))
     c.settle()
     assert c.get("rs", "web")["status"]["fullyLabeledReplicas"] == 2
     rs = c.get("rs", "web")

@@ -30,9 +30,10 @@ from kubelab.cluster.controllers.podcontrol import (
     PodWorkloadController,
     create_pod,
     delete_pod,
+    owner_keys,
     pod_from_template,
+    selecting_keys,
     without_empty,
-    workload_keys,
 )
 from kubelab.cluster.controllers.podutil import is_available, is_ready
 from kubelab.cluster.scheduling import filters, taints
@@ -137,7 +138,7 @@ class DaemonSetController(PodWorkloadController):
             if event.type == "MODIFIED" and event.old is not None and _placement(event.old) == _placement(event.object):
                 return []  # heartbeats and conditions do not change where daemons run
             return [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in self.store.list(RESOURCE)[0]]
-        return workload_keys(self.cluster, RESOURCE, "DaemonSet", event)
+        return owner_keys(event, "DaemonSet") or selecting_keys(self.cluster, RESOURCE, event)
 
     # ------------------------------------------------------------------ sync
     def reconcile(self, key: Key) -> float | None:

@@ -4,10 +4,10 @@ Mirrors kube-controller-manager's RealPodControl: a pod made from a
 template carries the template's labels, annotations and finalizers, a controller ownerReference
 to its workload (`controller` and `blockOwnerDeletion` true), and the events the workload shows in
 `kubectl describe` (`SuccessfulCreate` "Created pod: web-x7k2p", `SuccessfulDelete` "Deleted pod:
-…", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` (both at once:
-`workload_keys`) map pod events to the workloads that must look again (adoption itself is
-controllers.ownership's `claim`); `PodWorkloadController.handle` answers the usual pod writes (those
-that concern no workload, or only the pod's unchanged controller) without building them.
+…", `FailedCreate` "Error creating: …"). `owner_keys` and `selecting_keys` map pod events to the
+workloads that must look again (adoption itself is controllers.ownership's `claim`);
+`PodWorkloadController.handle` answers the usual pod writes (those that concern no workload, or only
+the pod's unchanged controller) without building them.
 
 Read by: controllers.daemonset, .statefulset, .job, .jobpods, .cronjob. Reads: api, controllers.podutil,
 controllers.rechecks.
@@ -102,23 +102,6 @@ def owner_keys(event: Event, kind: str) -> list[tuple[str, str]]:
     return keys
 
 
-def workload_keys(cluster: Cluster, resource: tuple[str, str], kind: str, event: Event) -> list[tuple[str, str]]:
-    """`owner_keys(event, kind) or selecting_keys(cluster, resource, event)`: the `kind` controller of the
-    pod, or for an orphan the workloads that may adopt it. Most pod writes keep the owners: then the
-    controller reference, or for an orphan whether its namespace has such workloads at all, answers it."""
-    obj, old = event.object, event.old
-    meta = obj["metadata"]
-    refs = meta.get("ownerReferences")
-    old_refs = old["metadata"].get("ownerReferences") if old is not None else None
-    if not refs and not old_refs:  # an orphan before and after
-        if event.type == "DELETED" or not cluster.store.any_in(resource, meta.get("namespace", "")):
-            return []
-        return selecting_keys(cluster, resource, event)
-    if controller_of(obj) is not None:  # selecting_keys would find nothing: the pod has a controller
-        return owner_keys(event, kind)
-    return owner_keys(event, kind) or selecting_keys(cluster, resource, event)
-
-
 def selecting_keys(cluster: Cluster, resource: tuple[str, str], event: Event) -> list[tuple[str, str]]:
     """Keys of the workloads in the object's namespace whose selector matches an orphan (adoption)."""
     obj = event.object
@@ -140,10 +123,11 @@ def without_empty(status: Obj, omit_empty: tuple[str, ...]) -> Obj:
 
 
 class PodWorkloadController(RecheckTimers):
-    """A workload controller (its `primary` resource, objects of `workload_kind`) that hears about pods
-    through `workload_keys`. Every pod write reaches `handle`; most keep the pod's owners, and then the
-    answer needs no keys built: nothing for an orphan in a namespace without such workloads or for a pod
-    another kind controls, the pod's controller when it is ours. The rest take `keys_for`'s way."""
+    """A workload controller (its `primary` resource, objects of `workload_kind`) whose `keys_for` answers
+    pod events with `owner_keys(...) or selecting_keys(...)`. Every pod write reaches `handle`; most keep
+    the pod's owners, and then the answer needs no keys built: nothing for an orphan in a namespace
+    without such workloads or for a pod another kind controls, the pod's controller when it is ours.
+    The rest take `keys_for`'s way."""
 
     workload_kind = ""
 

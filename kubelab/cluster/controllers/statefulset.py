@@ -26,9 +26,10 @@ from kubelab.cluster.controllers.ownership import claim
 from kubelab.cluster.controllers.podcontrol import (
     POD,
     PodWorkloadController,
+    owner_keys,
     pod_from_template,
+    selecting_keys,
     without_empty,
-    workload_keys,
 )
 from kubelab.cluster.controllers.podutil import controller_of, controller_ref, is_available, is_ready
 from kubelab.store.memory import thaw
@@ -73,7 +74,7 @@ class StatefulSetController(PodWorkloadController):
     workload_kind = "StatefulSet"
 
     def keys_for(self, event: Event) -> list[Key]:
-        return workload_keys(self.cluster, RESOURCE, "StatefulSet", event)
+        return owner_keys(event, "StatefulSet") or selecting_keys(self.cluster, RESOURCE, event)
 
     def reconcile(self, key: Key) -> float | None:
         self.forget_recheck(key)

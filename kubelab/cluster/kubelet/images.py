@@ -205,6 +205,8 @@ def present_image(w: PodWorker, c: Container) -> Image | None:
 
 
 def ensure_image(w: PodWorker, c: Container) -> Generator[float, None, Image | None]:
+    """The whole image step (present_image's case included): the image, or None with the container
+    waiting (InvalidImageName, ErrImageNeverPull, ImagePullBackOff, ErrImagePull); yields a pull's seconds."""
     ref = c.spec.get("image", "")
     store, now = w.kubelet.images, w.now
     bad = invalid_reference(ref)

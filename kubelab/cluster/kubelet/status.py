@@ -2,9 +2,10 @@
 
 Pure functions over API dicts, so they are tested as golden pairs (spec + container statuses in,
 status out). `phase` follows the kubelet's getPhase (init containers first, sidecars apart, then
-the regular containers and the restart policy); `conditions` builds PodReadyToStartContainers,
+the regular containers and the restart policy); `_verdicts` decides PodReadyToStartContainers,
 Initialized, Ready, ContainersReady and PodScheduled with the kubelet's reasons and messages
-(`containers with unready status: [nginx]`); `pod_status` assembles the whole status in the
+(`containers with unready status: [nginx]`; `conditions` shows them as dicts, for the golden
+tests); `pod_status` assembles the whole status in the
 field order of the Go struct, keeps conditions owned by others (DisruptionTarget) and keeps each
 condition's lastTransitionTime while its status does not change, as the status manager does.
 
@@ -252,19 +253,13 @@ def _verdicts(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phas
             containers_ready, TRUE)
 
 
-def verdicts(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
-             live_conditions: list[Obj]) -> list[tuple[str, Verdict]]:
-    """The kubelet's conditions as (type, verdict), in the kubelet's order."""
-    return list(zip(KUBELET_CONDITIONS,
-                    _verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions), strict=True))
-
-
 def conditions(spec: Obj, init_statuses: list[Obj], statuses: list[Obj], pod_phase: str, sandbox_ready: bool,
                live_conditions: list[Obj]) -> list[tuple[str, Obj]]:
     """The kubelet's conditions as (type, {status, reason?, message?}), in the kubelet's order."""
     found = []
-    for kind, (status, reason, message) in verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready,
-                                                     live_conditions):
+    for kind, (status, reason, message) in zip(
+            KUBELET_CONDITIONS, _verdicts(spec, init_statuses, statuses, pod_phase, sandbox_ready, live_conditions),
+            strict=True):
         verdict: Obj = {"status": status}
         if reason:
             verdict["reason"] = reason

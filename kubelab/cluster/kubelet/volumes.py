@@ -105,14 +105,10 @@ def _json(value: Any) -> str:
     return encode_basestring_ascii(value) if type(value) is str else json.dumps(value)
 
 
-def token(pod: Obj, now: float) -> str:
-    """A bound service-account token: a JWT whose claims say who it is for (not a real signature)."""
-    return _token(*_claims(pod, now)).decode()
-
-
 def deferred_token(pod: Obj, now: float) -> Deferred:
-    """`token(pod, now)`'s bytes, made when the file is first read. A pure function of the claims
-    (no generator, no clock), so reading it later gives the same bytes as making it now."""
+    """A bound service-account token: a JWT whose claims say who it is for (not a real signature),
+    made when the file is first read. A pure function of the claims (no generator, no clock), so
+    reading it later gives the same bytes as making it now."""
     return Deferred(_token, _claims(pod, now))
 
 

@@ -33,27 +33,28 @@ SyncPod = Generator[float, None, bool]
 
 
 class PodWorker:
-    # Plain defaults live on the class (an instance sets its own when one changes): a node makes a
-    # worker per pod, and ~20 attribute stores per worker were half its construction (cProfile).
-    volumes: PodVolumes | None = None
-    sandbox_ready = False
-    pod_ip = ""
-    start_time: float | None = None
+    # Defaults nothing sets until they change live on the class (an instance sets its own when one
+    # changes): a node makes a worker per pod, and ~20 attribute stores per worker were half its
+    # construction (cProfile). The rest are only declared here: __init__ sets them (see there why).
     mount_failures = 0
-    task: SyncPod | None = None
-    step_timer: Any = None
-    dirty = False
     paused = False
-    terminating = False  # deletion in progress
-    terminal = False  # every container is done for good: the phase is final
-    done = False  # sandbox gone; nothing will happen to this pod here again
-    gone = False  # forgotten by the kubelet
-    finishing = False  # containers are being stopped because the pod is done (or past its deadline)
     force_phase = ""  # a phase decided by the kubelet itself (DeadlineExceeded: Failed)
     reason = ""
     message = ""
-    reported_running = False
-    created_containers = False
+    volumes: PodVolumes | None
+    sandbox_ready: bool
+    pod_ip: str
+    start_time: float | None
+    task: SyncPod | None
+    step_timer: Any
+    dirty: bool
+    terminating: bool  # deletion in progress
+    terminal: bool  # every container is done for good: the phase is final
+    done: bool  # sandbox gone; nothing will happen to this pod here again
+    gone: bool  # forgotten by the kubelet
+    finishing: bool  # containers are being stopped because the pod is done (or past its deadline)
+    reported_running: bool
+    created_containers: bool
 
     def __init__(self, kubelet: Kubelet, pod: Obj) -> None:
         meta = pod["metadata"]

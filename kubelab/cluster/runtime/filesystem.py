@@ -104,7 +104,8 @@ class FileSystem:
         self.mount(path, volume, read_only=read_only, sub_path="f")
 
     def _ensure_mountpoint(self, path: str, is_file: bool) -> None:
-        if self._plain_existing(path):
+        node = self._plain_node(path)
+        if node is not None and node.kind == "dir":  # already there, found without the walk (most mounts)
             return
         saved, self.mounts = self.mounts, [m for m in self.mounts if m.path != path]
         try:
@@ -116,10 +117,6 @@ class FileSystem:
                     self.mkdir(path, force=True)
         finally:
             self.mounts = saved
-
-    def _plain_existing(self, path: str) -> bool:
-        node = self._plain_node(path)
-        return node is not None and node.kind == "dir"
 
     def _plain_node(self, path: str) -> Node | None:
         """The root volume's node at (absolute, normal) `path` when only plain directories lead to it

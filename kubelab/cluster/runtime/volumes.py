@@ -13,7 +13,7 @@ Read by: filesystem, rootfs, the kubelet (emptyDir, PVC data). Reads: clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from kubelab.cluster.runtime.clock import strftime
@@ -30,7 +30,8 @@ class Node:
     target: str = ""
 
     def copy(self) -> Node:
-        return replace(self)
+        """A plain, private Node with the same fields (a subclass's copy is plain too: see `private`)."""
+        return Node(self.kind, self.data, self.mode, self.uid, self.gid, self.mtime, self.target)
 
 
 class Deferred:
@@ -64,7 +65,7 @@ class DeferredNode(Node):
 
     @property  # type: ignore[override]
     def data(self) -> bytes:
-        deferred = getattr(self, "deferred", None)  # unset in a dataclasses.replace() copy
+        deferred = self.deferred
         if deferred is not None:
             self.deferred = None
             _DATA.__set__(self, deferred.make(*deferred.args))
@@ -76,9 +77,6 @@ class DeferredNode(Node):
         self.deferred = None  # a write replaces what was never made
         _DATA.__set__(self, value)
 
-    def copy(self) -> Node:
-        return Node(self.kind, self.data, self.mode, self.uid, self.gid, self.mtime, self.target)
-
 
 class SharedNode(Node):
     """A node held by several containers' volumes outside any `base` (the kubelet's /etc/hosts,
@@ -86,9 +84,6 @@ class SharedNode(Node):
     before any change, so a write in one container is never seen in another."""
 
     __slots__ = ()
-
-    def copy(self) -> Node:
-        return Node(self.kind, self.data, self.mode, self.uid, self.gid, self.mtime, self.target)
 
 
 @dataclass(frozen=True)
