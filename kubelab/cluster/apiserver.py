@@ -154,6 +154,7 @@ class ApiServer(ComponentWrites, Deletions):
             validation.validate_pod_metadata(obj, kind)
             return kind, obj, warnings
         defaults.apply_defaults(obj, kind)
+        token = None  # the Pod's token volume name, for podspecs.remember
         if kind.kind == "Pod":
             token = defaults.admit_pod(obj, self.rng)
             obj["status"] = {"phase": "Pending"}  # the pod strategy's PrepareForCreate

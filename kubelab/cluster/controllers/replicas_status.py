@@ -5,7 +5,7 @@ availableReplicas (ready for minReadySeconds), terminatingReplicas and the Repli
 (set while creating or deleting pods fails, removed once a sync succeeds); `update_status` writes it
 through the status subresource only when something changed, as the Go structs marshal it (omitempty).
 
-Read by: controllers.replicas. Reads: api.errors, cluster.clock, controllers.podutil.
+Read by: controllers.replicas. Reads: api.errors, cluster.clock, controllers.podutil, store.memory (thaw).
 """
 
 from __future__ import annotations

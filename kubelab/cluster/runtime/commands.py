@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kubelab.cluster.runtime.shell import Shell
 
 ELF_MARK = b"\x7fELF kubelab:"
+PROGRAM = "program:"  # an image program's executable: ELF_MARK + b"program:nginx"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 Run = Generator[Sleep, None, int]
 
@@ -117,8 +118,8 @@ def run_external(sh: Shell, argv: list[str], env: dict[str, str], io: IO, *, pid
 
 
 def run_file(sh: Shell, path: str, node: Node, argv: list[str], env: dict[str, str], io: IO, pid: int) -> Run:
-    # The shell is itself a program (run_shell), imported where a shell runs: every container start
-    # comes through here, most of them not for a shell.
+    # The shell is itself a program (run_shell), imported where a shell runs: most container starts
+    # that come through here are not for a shell (an image program as main process skips this: runner._drive).
     session = sh.session
     data = node.data
     if data.startswith(ELF_MARK):
@@ -127,10 +128,10 @@ def run_file(sh: Shell, path: str, node: Node, argv: list[str], env: dict[str, s
             from kubelab.cluster.runtime.shell_command import run_shell
 
             return (yield from run_shell(session, argv, io, pid=pid, env=env, cwd=sh.cwd))
-        if impl.startswith("program:"):
+        if impl.startswith(PROGRAM):
             from kubelab.cluster.runtime.programs import run_program
 
-            return (yield from run_program(impl[8:], sh, argv, env, io, pid))
+            return (yield from run_program(impl[len(PROGRAM) :], sh, argv, env, io, pid))
         fn = UTILITIES.get(impl)
         if fn is None:
             sh.error(io, f"{argv[0]}: not found")

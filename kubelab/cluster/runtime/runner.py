@@ -16,7 +16,7 @@ import hashlib
 import math
 from collections.abc import Generator
 
-from kubelab.cluster.runtime.commands import DEFAULT_PATH, ELF_MARK, NotRunnable, locate, run_file
+from kubelab.cluster.runtime.commands import DEFAULT_PATH, ELF_MARK, PROGRAM, NotRunnable, locate, run_file
 from kubelab.cluster.runtime.families import family
 from kubelab.cluster.runtime.filesystem import Cred, FileSystem, Node, unset_clock
 from kubelab.cluster.runtime.images import Image
@@ -42,7 +42,7 @@ START_ERROR_PREFIX = (
     "runc create failed: unable to start container process: error during container init: "
 )
 EPSILON = 1e-9
-_PROGRAM_MARK = ELF_MARK + b"program:"  # an image program's executable (commands.run_file)
+_PROGRAM_MARK = ELF_MARK + PROGRAM.encode()  # an image program's executable (commands.run_file)
 # The stdin of every process started without input (each container's main process): an empty Input
 # never changes (read and readline leave it as it is), so all share one.
 _NO_INPUT = Input("")
