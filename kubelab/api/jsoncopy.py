@@ -2,13 +2,13 @@
 `copy.deepcopy`, which handles arbitrary objects, memo tables and cycles that API objects
 never have.
 
-`EXACT_FORMAT` is the marshal format whose bytes tell two JSON values apart exactly (the keys of
-api.podspecs and api.validation's clean pod specs).
+`EXACT_FORMAT` is the marshal format whose bytes tell two JSON values apart exactly (the key of
+api.podspecs' prepared pod specs).
 
 `interned_copy` is the same copy with keys and short strings interned, the compact form the store
 keeps objects in (the decoder copies free-form values with it).
 
-Read by: the patch engines, store.memory (`thaw`, `freeze`), api.decoding, api.podspecs, api.validation.
+Read by: the patch engines, store.memory (`thaw`, `freeze`), api.decoding, api.podspecs.
 Reads: nothing.
 """
 
